@@ -1,0 +1,1 @@
+"""Offerings per cloud with on-demand and spot prices, loaded lazily."""

@@ -1,0 +1,86 @@
+"""The typed form of a task file (SkyPilot's dialect plus skytui's `autostop`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RECOVERY_STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """One accelerator demand, e.g. A100 x 8."""
+
+    name: str
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.count}"
+
+
+@dataclass(frozen=True)
+class JobRecovery:
+    strategy: str | None = None  # None: the watcher picks by whether the job is pinned
+    max_restarts_on_errors: int = 0
+    recover_on_exit_codes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Autostop:
+    idle_minutes: int
+    down: bool = False
+
+
+@dataclass(frozen=True)
+class Resources:
+    """One concrete resource request; alternatives are separate Resources objects."""
+
+    cloud: str | None = None
+    region: str | None = None
+    zone: str | None = None
+    accelerators: tuple[Accelerator, ...] = ()  # alternatives; () means no accelerator
+    cpus: float | None = None
+    cpus_at_least: bool = False  # "8+" form
+    memory: float | None = None  # GiB
+    memory_at_least: bool = False
+    instance_type: str | None = None
+    use_spot: bool = False
+    disk_size: int = 256  # GiB
+    ports: tuple[str, ...] = ()
+    image_id: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    job_recovery: JobRecovery | None = None
+    autostop: Autostop | None = None
+
+    def __hash__(self) -> int:  # labels is a dict; identity of the rest is enough
+        return hash((self.cloud, self.region, self.zone, self.accelerators, self.cpus,
+                     self.memory, self.instance_type, self.use_spot))
+
+
+@dataclass
+class Task:
+    """A task file, loaded and validated."""
+
+    name: str | None = None
+    workdir: str | None = None
+    num_nodes: int = 1
+    envs: dict[str, str | None] = field(default_factory=dict)  # None: must come from --env
+    secrets: dict[str, str | None] = field(default_factory=dict)
+    file_mounts: dict[str, str] = field(default_factory=dict)  # remote path -> local path
+    setup: str | None = None
+    run: str | None = None
+    resources: tuple[Resources, ...] = (Resources(),)  # candidates (any_of / ordered)
+    resources_ordered: bool = False  # True when `ordered:` gave a preference order
+    source: str | None = None  # the file it came from, for messages
+
+    def missing_envs(self) -> list[str]:
+        return [k for k, v in {**self.envs, **self.secrets}.items() if v is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form for the store (secrets are never written)."""
+        from dataclasses import asdict
+
+        d = asdict(self)
+        d["secrets"] = {k: None for k in self.secrets}
+        return d
