@@ -1,0 +1,251 @@
+"""Cluster lifecycle for every entry point: launch, exec, stop, start, down, autostop, status."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from skytui.core import launcher
+from skytui.core.context import Core
+from skytui.errors import NotFound, ProviderError, SkytuiError
+from skytui.names import validate_name
+from skytui.providers.base import Instance
+from skytui.store import Cluster, Node, current_user
+from skytui.task.spec import Task
+
+OutputFn = Callable[[str, str], None]
+
+
+@dataclass
+class LaunchOptions:
+    detach_run: bool = False
+    is_dev: bool = False
+    autostop_minutes: int | None = None
+    autostop_down: bool = False
+
+
+def get_cluster(core: Core, name: str) -> Cluster:
+    validate_name(name)
+    c = core.store.cluster(name)
+    if c is None or c.status == "TERMINATED":
+        raise NotFound(f"no cluster named {name!r}", "see `skytui status`")
+    return c
+
+
+def open_usage(core: Core, c: Cluster, nodes: list[Node]) -> None:
+    per_node = (c.price_per_hour or 0.0) / max(1, c.num_nodes)
+    od = (c.on_demand_price_per_hour or 0.0) / max(1, c.num_nodes)
+    source = "local:reference-estimate" if c.cloud == "local" else f"catalog:{c.cloud}"
+    for n in nodes:
+        core.store.open_usage(
+            cluster=c.name, node=n.rank, job_id=c.job_id, attempt=None, user=c.user, cloud=c.cloud,
+            region=c.region or "", zone=c.zone, instance_type=c.instance_type or "",
+            accelerator=c.accelerator, accelerator_count=c.accelerator_count, spot=c.spot,
+            price_per_hour=per_node, on_demand_price_per_hour=od, estimate_source=source)
+
+
+async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
+                 on_output: OutputFn | None = None) -> launcher.LaunchResult:
+    """Launch `task` on cluster `name` (reusing it when UP) and run it."""
+    validate_name(name)
+    missing = task.missing_envs()
+    if missing:
+        raise SkytuiError(f"{task.source or 'task'}: envs {', '.join(missing)} have no value",
+                          "give them with --env NAME=VALUE")
+    existing = core.store.cluster(name)
+    if existing is not None and existing.status == "UP":
+        core.progress("reuse", f"cluster {name} is UP: reusing it", cluster=name, record=False)
+        return await run_on(core, existing, task, detach=opts.detach_run, on_output=on_output)
+    if existing is not None and existing.status == "STOPPED":
+        raise SkytuiError(f"cluster {name} is STOPPED", f"start it first: skytui start {name}")
+    if existing is not None and existing.status == "PREEMPTED":
+        raise SkytuiError(f"cluster {name} was preempted", f"remove it first: skytui down {name}")
+
+    p = launcher.make_plan(core, task).require()
+    cand = p.candidates[0]
+    now = core.clock()
+    if existing is not None and existing.status == "INIT" and existing.request_id:
+        request_base = existing.request_id  # a rerun after a crash adopts what was started
+        core.progress("adopt", f"resuming the interrupted launch of {name}", cluster=name)
+    else:
+        request_base = f"{name}-{secrets.token_hex(3)}"
+        record = launcher.new_cluster_record(
+            name, cand, task, request_id=request_base, job_id=None, is_dev=opts.is_dev,
+            autostop_minutes=opts.autostop_minutes, autostop_down=opts.autostop_down, now=now)
+        if not core.store.create_cluster(record, event=f"launching {name} on {cand.cloud} "
+                                         f"{cand.region}/{cand.zone} ({cand.instance_type})"):
+            raise SkytuiError(f"cluster {name} is being launched by another process",
+                              "wait for it, or `skytui down` it")
+    prov = await launcher.provision(core, name, task, p, request_base=request_base)
+    c = prov.candidate
+    core.store.update_cluster(
+        name, cloud=c.cloud, region=c.region, zone=c.zone, instance_type=c.instance_type,
+        spot=int(c.spot), accelerator=c.accelerator, accelerator_count=c.accelerator_count,
+        vcpus=c.vcpus, memory_gib=c.memory_gib, price_per_hour=c.price_per_hour,
+        on_demand_price_per_hour=c.on_demand_price_per_node * task.num_nodes)
+    core.store.set_nodes(name, prov.nodes)
+    cluster = get_cluster(core, name)
+    open_usage(core, cluster, prov.nodes)
+    core.progress("boot", f"waiting for {len(prov.nodes)} node(s) to accept SSH", cluster=name, record=False)
+    nodes = await launcher.wait_ready(core, prov)
+    core.store.set_nodes(name, nodes)
+    launcher.pin_and_publish(core, name, c.cloud, nodes)
+    await launcher.wait_ssh(core, cluster, nodes)
+    core.store.transition_cluster(name, ["INIT"], "UP", event=f"{name} is UP in {c.cloud} {c.region}/{c.zone}",
+                                  reason="launched")
+    cluster = get_cluster(core, name)
+    return await run_on(core, cluster, task, detach=opts.detach_run, on_output=on_output)
+
+
+async def run_on(core: Core, cluster: Cluster, task: Task, *, detach: bool,
+                 on_output: OutputFn | None = None) -> launcher.LaunchResult:
+    """Sync, set up and run `task` on an UP cluster as a new cluster job."""
+    nodes = core.store.nodes(cluster.name)
+    result = launcher.LaunchResult(cluster.name)
+    await launcher.sync(core, cluster, nodes, task)
+    task_id = f"skytui-{cluster.name}-{secrets.token_hex(4)}"
+    await launcher.run_setup(core, cluster, nodes, task, task_id, on_output)
+    if not task.run:
+        return result
+    job_id = core.store.add_cluster_job(cluster.name, task.name, task.run)
+    result.cluster_job_id = job_id
+    core.progress("run", f"job {job_id} started on {cluster.name}", cluster=cluster.name)
+    await launcher.start_run(core, cluster, nodes, task, task_id, str(job_id))
+    if detach:
+        return result
+    result.exit_code = await follow_job(core, cluster, job_id, on_output)
+    return result
+
+
+async def follow_job(core: Core, cluster: Cluster, job_id: int, on_output: OutputFn | None) -> int | None:
+    """Stream the head node's log until the job ends; record its exit code."""
+    from skytui.remote.tail import tail
+
+    nodes = core.store.nodes(cluster.name)
+    head = launcher.address(core, cluster, nodes[0])
+    async for ev in tail(core.ssh, head, str(job_id), offset=0, follow=True):
+        if on_output is not None:
+            data = getattr(ev, "data", None)
+            if data:
+                on_output(data.decode(errors="replace") if isinstance(data, bytes) else data, "stdout")
+            elif getattr(ev, "kind", "") in ("disconnected", "resumed"):
+                on_output(f"[skytui] connection {ev.kind}\n", "stderr")
+    return await refresh_cluster_job(core, cluster, job_id)
+
+
+async def refresh_cluster_job(core: Core, cluster: Cluster, job_id: int) -> int | None:
+    """Read the job's state on every node; the job failed if any node's run failed."""
+    from skytui.remote.jobs import job_state
+
+    nodes = core.store.nodes(cluster.name)
+    states = await asyncio.gather(*(job_state(core.ssh, launcher.address(core, cluster, n), str(job_id))
+                                    for n in nodes))
+    if any(s.status == "running" for s in states):
+        return None
+    codes = [s.exit_code if s.exit_code is not None else 255 for s in states]
+    code = next((c for c in codes if c != 0), 0)
+    core.store.finish_cluster_job(cluster.name, job_id, "SUCCEEDED" if code == 0 else "FAILED", code)
+    return code
+
+
+async def exec_on(core: Core, name: str, task: Task, *, detach: bool,
+                  on_output: OutputFn | None = None) -> launcher.LaunchResult:
+    cluster = get_cluster(core, name)
+    if cluster.status != "UP":
+        hint = f"start it first: skytui start {name}" if cluster.status == "STOPPED" else \
+            f"launch it again: skytui launch -c {name}"
+        raise SkytuiError(f"cluster {name} is {cluster.status}", hint)
+    task.setup = None  # exec runs only the command, as SkyPilot's exec does
+    return await run_on(core, cluster, task, detach=detach, on_output=on_output)
+
+
+async def _instances_of(core: Core, c: Cluster) -> list[Instance]:
+    """Every instance carrying the cluster's tag, recorded or not (an interrupted launch)."""
+    provider = core.provider(c.cloud)
+    regions = [c.region] if c.region else provider.regions()
+    found: list[Instance] = []
+    for region in regions:
+        found += [i for i in await provider.list_instances(region)
+                  if i.cluster == c.name and i.state != "terminated"]
+    return found
+
+
+async def stop(core: Core, name: str) -> None:
+    c = get_cluster(core, name)
+    if c.status == "STOPPED":
+        return
+    if c.spot:
+        raise SkytuiError(f"cluster {name} runs on spot instances, which cannot be stopped",
+                          f"tear it down instead: skytui down {name}")
+    if c.status not in ("UP", "INIT"):
+        raise SkytuiError(f"cluster {name} is {c.status} and cannot be stopped", f"skytui down {name}")
+    insts = await _instances_of(core, c)
+    await core.provider(c.cloud).stop([i.id for i in insts])
+    core.store.close_usage(name, "stopped")
+    core.store.transition_cluster(name, ["UP", "INIT"], "STOPPED", reason="user-stopped",
+                                  event=f"{name} stopped (disks kept)")
+
+
+async def start(core: Core, name: str) -> None:
+    c = get_cluster(core, name)
+    if c.status == "UP":
+        return
+    if c.status != "STOPPED":
+        raise SkytuiError(f"cluster {name} is {c.status} and cannot be started",
+                          f"skytui down {name}, then launch again")
+    provider = core.provider(c.cloud)
+    nodes = core.store.nodes(name)
+    await provider.start([n.instance_id for n in nodes if n.instance_id])
+    insts = {i.id: i for i in await provider.list_instances(c.region or "")}
+    prov = launcher.Provisioned(
+        candidate=_candidate_of(c), instances=[insts[n.instance_id] for n in nodes if n.instance_id in insts],
+        nodes=nodes)
+    fresh = await launcher.wait_ready(core, prov)
+    core.store.set_nodes(name, fresh)
+    launcher.pin_and_publish(core, name, c.cloud, fresh)
+    await launcher.wait_ssh(core, c, fresh)
+    open_usage(core, c, fresh)
+    core.store.transition_cluster(name, ["STOPPED"], "UP", reason="user-started", event=f"{name} started")
+
+
+def _candidate_of(c: Cluster) -> launcher.Candidate:
+    return launcher.Candidate(c.cloud, c.region or "", c.zone, c.instance_type or "", bool(c.spot),
+                              (c.price_per_hour or 0) / max(1, c.num_nodes), c.num_nodes, c.accelerator,
+                              c.accelerator_count, c.vcpus or 0, c.memory_gib or 0,
+                              (c.on_demand_price_per_hour or 0) / max(1, c.num_nodes))
+
+
+async def down(core: Core, name: str, *, reason: str = "user-terminated") -> None:
+    """Terminate every node of the cluster (recorded or only tagged) and forget its SSH entries."""
+    from skytui.core.context import ssh_dir
+    from skytui.core.sshconfig import SSHConfig
+
+    c = get_cluster(core, name)
+    try:
+        insts = await _instances_of(core, c)
+    except ProviderError:
+        insts = []
+    ids = {i.id for i in insts} | {n.instance_id for n in core.store.nodes(name) if n.instance_id}
+    await core.provider(c.cloud).terminate(sorted(ids))
+    for n in core.store.nodes(name):
+        await core.ssh.forget(launcher.address(core, c, n)) if hasattr(core.ssh, "forget") else None
+    core.store.close_usage(name, "down")
+    SSHConfig(ssh_dir()).remove_cluster(name)
+    (ssh_dir() / f"known_hosts-{name}").unlink(missing_ok=True)
+    core.store.transition_cluster(name, ["INIT", "UP", "STOPPED", "PREEMPTED"], "TERMINATED",
+                                  reason=reason, event=f"{name} torn down")
+
+
+def set_autostop(core: Core, name: str, minutes: int | None, down_after: bool) -> None:
+    c = get_cluster(core, name)
+    if minutes is not None and minutes < 0:
+        raise SkytuiError("autostop minutes must be >= 0", "use -i 0 to turn it off")
+    core.store.update_cluster(c.name, autostop_minutes=minutes or None, autostop_down=int(down_after))
+    what = "off" if not minutes else f"{'down' if down_after else 'stop'} after {minutes} idle minutes"
+    core.store.add_event("autostop", f"autostop for {name}: {what}", cluster=name)
+
+
+def owner_is_me(c: Cluster) -> bool:
+    return c.user == current_user()
