@@ -1,0 +1,362 @@
+"""Subcommands that act on clusters, the catalog and the local cloud."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from skytui.cli.output import StageLog, confirm, money, table
+from skytui.core.context import Core
+from skytui.errors import NotAvailableYet, SkytuiError
+from skytui.task.spec import Task
+
+T = TypeVar("T")
+
+
+def run_core(fn: Callable[[Core], Awaitable[T]], *, progress: bool = True) -> T:
+    core = Core()
+    if progress:
+        core.listeners.append(StageLog())
+
+    async def go() -> T:
+        try:
+            return await fn(core)
+        finally:
+            await core.aclose()
+
+    return asyncio.run(go())
+
+
+def parse_envs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not key or not key.replace("_", "a").isalnum() or key[0].isdigit():
+            raise SkytuiError(f"--env {item!r}: not NAME=VALUE with a valid name", "e.g. --env BATCH=32")
+        if not sep:
+            if key not in os.environ:
+                raise SkytuiError(f"--env {key}: no value given and {key} is not set here",
+                                  f"use --env {key}=VALUE")
+            value = os.environ[key]
+        out[key] = value
+    return out
+
+
+def load_task_arg(path: str | None, envs: dict[str, str]) -> Task:
+    if not path:
+        return Task(envs=dict(envs))
+    from skytui.task import load_task
+
+    if not os.path.exists(path):
+        raise SkytuiError(f"{path}: no such task file", "check the path")
+    return load_task(path, env_overrides=envs)
+
+
+def overrides(args: argparse.Namespace) -> Any:
+    from skytui.core.resources import Overrides
+
+    return Overrides(cloud=args.cloud, region=args.region, zone=args.zone, gpus=args.gpus,
+                     cpus=args.cpus, spot=args.spot, num_nodes=getattr(args, "num_nodes", None))
+
+
+def write_out(text: str, stream: str) -> None:
+    (sys.stdout if stream == "stdout" else sys.stderr).write(text)
+    (sys.stdout if stream == "stdout" else sys.stderr).flush()
+
+
+# -- launch / dev / exec --------------------------------------------------------------------
+def cmd_launch(args: argparse.Namespace) -> int:
+    from skytui.core import resources
+
+    task = resources.apply(load_task_arg(args.task, parse_envs(args.env)), overrides(args))
+    if args.dry_run:
+        return print_plan(task)
+    if not args.cluster:
+        raise SkytuiError("launch needs a cluster name", "add -c NAME")
+    from skytui.core.clusters import LaunchOptions, launch
+
+    res = run_core(lambda core: launch(core, args.cluster, task, LaunchOptions(detach_run=args.detach_run),
+                                       on_output=write_out))
+    if res.cluster_job_id is not None and args.detach_run:
+        print(f"job {res.cluster_job_id} running on {res.cluster}: skytui logs {res.cluster} "
+              f"{res.cluster_job_id} -f")
+    if res.exit_code not in (None, 0):
+        sys.stderr.write(f"skytui: job {res.cluster_job_id} on {res.cluster} exited with {res.exit_code}\n")
+        return 1
+    print(f"cluster {res.cluster} is UP: `ssh {res.cluster}` or `skytui exec {res.cluster} -- CMD`")
+    return 0
+
+
+def print_plan(task: Task) -> int:
+    from skytui.core.launcher import make_plan
+    from skytui.core.planner import best_per_region
+
+    core = Core()
+    p = make_plan(core, task)
+    label = task.name or (task.source or "task")
+    if p.candidates:
+        best = best_per_region(p)[:10]
+        print(f"Plan for {label} ({task.num_nodes} node(s)), cheapest first:")
+        print(table(["CLOUD", "REGION", "ZONE", "INSTANCE", "GPUS", "SPOT", "$/H (ALL NODES)", "ON-DEMAND $/H"],
+                    [(c.cloud, c.region, c.zone, c.instance_type,
+                      f"{c.accelerator}:{c.accelerator_count}" if c.accelerator else "-",
+                      "yes" if c.spot else "no", money(c.price_per_hour),
+                      money(c.on_demand_price_per_node * c.num_nodes)) for c in best]))
+        print(f"{len(p.candidates)} candidate(s) in all; nothing was launched.")
+    elif p.candidates_elsewhere:
+        best = best_per_region(type(p)(p.candidates_elsewhere, {}))[:5]
+        print(f"{label} can run only on clouds that are not enabled yet:")
+        print(table(["CLOUD", "REGION", "INSTANCE", "$/H"],
+                    [(c.cloud, c.region, c.instance_type, money(c.price_per_hour)) for c in best]))
+    for cloud, why in sorted(p.not_enabled.items()):
+        print(f"  {cloud}: {why}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from skytui.core import resources
+    from skytui.core.clusters import LaunchOptions, launch
+    from skytui.names import validate_name
+
+    name = args.name or f"dev-{_user_slug()}"
+    validate_name(name)
+    task = resources.apply(Task(name=name, envs=parse_envs(args.env)), overrides(args))
+
+    async def go(core: Core) -> Any:
+        minutes = args.autostop if args.autostop is not None else core.config.autostop_idle_minutes
+        return await launch(core, name, task, LaunchOptions(is_dev=True, autostop_minutes=minutes or None,
+                                                             autostop_down=core.config.autostop_down))
+
+    run_core(go)
+    print(f"dev VM {name} is UP: `ssh {name}` (VS Code: Remote-SSH to host {name})")
+    return 0
+
+
+def _user_slug() -> str:
+    from skytui.store import current_user
+
+    slug = "".join(ch if ch.isalnum() else "-" for ch in current_user().lower()).strip("-")
+    return (slug or "me")[:40] if slug[:1].isalpha() else f"u{slug}"[:40]
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    from skytui.core.clusters import exec_on
+
+    cmd = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    envs = parse_envs(args.env)
+    if args.task and not cmd and (args.task.endswith((".yaml", ".yml")) or os.path.exists(args.task)):
+        task = load_task_arg(args.task, envs)
+    else:
+        words = ([args.task] if args.task else []) + cmd
+        if not words:
+            raise SkytuiError("exec needs a task file or a command", f"e.g. skytui exec {args.name} -- nvidia-smi")
+        task = Task(run=" ".join(words) if len(words) == 1 else shlex.join(words), envs=envs)
+    res = run_core(lambda core: exec_on(core, args.name, task, detach=args.detach_run, on_output=write_out),
+                   progress=False)
+    if args.detach_run:
+        print(f"job {res.cluster_job_id} running on {args.name}")
+    return 0 if res.exit_code in (None, 0) else 1
+
+
+# -- status / logs / ssh ------------------------------------------------------------------------
+def cmd_status(args: argparse.Namespace) -> int:
+    from skytui.core.status import cluster_dict
+
+    if args.refresh:
+        from skytui.core.refresh import refresh_all
+
+        run_core(lambda core: refresh_all(core), progress=False)
+    core = Core()
+    rows = [cluster_dict(r) for r in core.store.cluster_rows(include_terminated=args.all)
+            if not args.names or r["name"] in args.names]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("No clusters. Launch one: skytui launch examples/hello.yaml -c hello  (or `skytui dev`)")
+        return 0
+    print(table(["NAME", "CLOUD", "REGION/ZONE", "STATUS", "RESOURCES", "SPOT", "$/H", "AUTOSTOP", "JOB"],
+                [(r["name"], r["cloud"], f"{r['region']}/{r['zone']}", r["status"],
+                  f"{r['num_nodes']}x {r['accelerators'] or r['instance_type']}",
+                  "yes" if r["spot"] else "no", money(r["price_per_hour"]),
+                  f"{r['autostop_minutes']}m" if r["autostop_minutes"] else "-", r["job_id"]) for r in rows]))
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from skytui.core.clusters import get_cluster
+    from skytui.core.logs import stream_cluster_job
+
+    async def go(core: Core) -> int:
+        cluster = get_cluster(core, args.name)
+        return await stream_cluster_job(core, cluster, args.job_id, follow=args.follow, on_output=write_out)
+
+    return run_core(go, progress=False)
+
+
+def cmd_ssh(args: argparse.Namespace) -> int:
+    from skytui.core.clusters import get_cluster
+    from skytui.core.context import ssh_dir
+
+    core = Core()
+    c = get_cluster(core, args.name)
+    if c.status != "UP":
+        raise SkytuiError(f"cluster {args.name} is {c.status}", f"start it first: skytui start {args.name}")
+    cmd = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    argv = ["ssh", "-F", str(ssh_dir() / "config"), args.name, *cmd]
+    sys.stdout.flush()
+    try:
+        os.execvp("ssh", argv)
+    except FileNotFoundError:
+        raise SkytuiError("OpenSSH's `ssh` is not installed", "install openssh-client") from None
+    return 0
+
+
+# -- stop / start / down / autostop ------------------------------------------------------------------
+def _targets(args: argparse.Namespace, core: Core) -> list[str]:
+    if args.all:
+        names = [c.name for c in core.store.clusters()]
+    else:
+        names = list(args.names)
+    if not names:
+        raise SkytuiError(f"{args.command} needs cluster names", "name them, or pass --all")
+    return names
+
+
+def cmd_lifecycle(args: argparse.Namespace) -> int:
+    from skytui.core import clusters
+
+    core = Core()
+    names = _targets(args, core)
+    if not names:
+        print("No clusters.")
+        return 0
+    for n in names:
+        clusters.get_cluster(core, n)  # every name must exist before anything is done
+    if args.command == "down":
+        confirm(f"Tear down {', '.join(names)}? Their disks and anything on them are deleted.", args.yes)
+    elif args.command == "stop":
+        confirm(f"Stop {', '.join(names)}? Running jobs end; disks are kept.", args.yes)
+    verb = {"stop": clusters.stop, "start": clusters.start, "down": clusters.down}[args.command]
+
+    async def go(core: Core) -> None:
+        for n in names:
+            await verb(core, n)
+            print(f"{n}: {args.command} done")
+
+    run_core(go, progress=False)
+    return 0
+
+
+def cmd_autostop(args: argparse.Namespace) -> int:
+    from skytui.core.clusters import set_autostop
+
+    set_autostop(Core(), args.name, args.idle_minutes, args.down)
+    what = "off" if args.idle_minutes == 0 else \
+        f"{'tear down' if args.down else 'stop'} after {args.idle_minutes} idle minutes"
+    print(f"autostop for {args.name}: {what}")
+    return 0
+
+
+# -- catalog / check / local -------------------------------------------------------------------------
+def cmd_show_gpus(args: argparse.Namespace) -> int:
+    from skytui.core.offerings import offerings_for
+    from skytui.core.show_gpus import gpu_table
+
+    core = Core()
+    get = offerings_for(core.config)
+    offers = [o for cloud in ("aws", "gcp", "local") for o in get(cloud)]
+    rows = gpu_table(args.name, args.all_regions, offers)
+    if not rows:
+        print("No accelerators found.")
+        return 0
+    headers = list(rows[0].keys())
+    print(table([h.upper() for h in headers], [[_fmt(r[h]) for h in headers] for r in rows]))
+    print("Prices in USD per hour; local-cloud prices are reference estimates.")
+    return 0
+
+
+def _fmt(v: object) -> object:
+    if isinstance(v, float):
+        return f"{v:,.4f}"
+    return v
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from skytui.core.credentials import check_all
+
+    for line in check_all():
+        print(line)
+    return 0
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from skytui.providers.local.provider import LocalCloud
+
+    core = Core()
+    cloud = LocalCloud(core.config.local)
+    if args.action == "ls":
+        insts = cloud.list_all()
+        known = {c.name for c in core.store.clusters()}
+        rows = [{"id": i.id, "cluster": i.cluster, "job": i.job_id, "node": i.node, "region": i.region,
+                 "zone": i.zone, "state": i.state, "reason": i.reason, "spot": i.spot, "ssh_port": i.ssh_port,
+                 "orphan": i.state != "terminated" and i.cluster not in known} for i in insts]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        elif not rows:
+            print("The local cloud has no instances.")
+        else:
+            print(table(["ID", "CLUSTER", "NODE", "REGION/ZONE", "STATE", "REASON", "SPOT", "PORT", ""],
+                        [(r["id"], r["cluster"], r["node"], f"{r['region']}/{r['zone']}", r["state"],
+                          r["reason"], "yes" if r["spot"] else "no", r["ssh_port"],
+                          "orphan" if r["orphan"] else "") for r in rows]))
+        return 0
+    if not args.cluster:
+        raise SkytuiError("local preempt needs a cluster name", "skytui local preempt NAME [--node N]")
+    victims = [i for i in cloud.list_all() if i.cluster == args.cluster and i.state in ("pending", "running")
+               and (args.node is None or i.node == args.node)]
+    if not victims:
+        raise SkytuiError(f"the local cloud has no running node of {args.cluster!r}"
+                          + (f" with rank {args.node}" if args.node is not None else ""),
+                          "see `skytui local ls`")
+    for i in victims:
+        cloud.preempt(i.id)
+        print(f"preempted {i.id} ({i.cluster} node {i.node}, {i.region}/{i.zone})")
+    return 0
+
+
+def not_yet(what: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        raise NotAvailableYet(f"`skytui {what}` is not available yet in this version",
+                              "it is being built; see the README's roadmap")
+    return handler
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "launch": cmd_launch, "dev": cmd_dev, "exec": cmd_exec, "status": cmd_status, "logs": cmd_logs,
+    "ssh": cmd_ssh, "stop": cmd_lifecycle, "start": cmd_lifecycle, "down": cmd_lifecycle,
+    "autostop": cmd_autostop, "show-gpus": cmd_show_gpus, "check": cmd_check, "local": cmd_local,
+}
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    handler = HANDLERS.get(args.command)
+    if handler is None:
+        import importlib
+
+        try:
+            module = importlib.import_module(f"skytui.cli.cmd_{args.command.replace('-', '_')}")
+            handler = module.run
+        except ModuleNotFoundError:
+            handler = not_yet(args.command)
+    return handler(args)

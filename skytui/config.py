@@ -1,0 +1,213 @@
+"""Reading config.yaml into a typed Config, with errors as good as the task loader's."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from skytui.config_model import Config, LocalPriceSettings, LocalSettings, ZoneCapacity
+from skytui.errors import ConfigError
+from skytui.yamlsrc import Source, load
+
+CLOUDS = ("aws", "gcp", "local")
+STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
+
+# key -> (type check, description) for the flat settings; nested sections are handled below.
+_TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
+        "watcher", "dashboard", "telemetry", "theme", "local")
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The user's config, or the defaults when there is no file."""
+    if path is None:
+        from skytui.paths import config_file
+
+        path = config_file()
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config file ({exc})", "fix its permissions or encoding",
+                          file=str(path)) from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, file: str = "config.yaml") -> Config:
+    src = load(text, file, ConfigError)
+    data = src.data
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        raise src.error(ConfigError, "", "the config must be a mapping of settings", "see examples/config.yaml")
+    _no_unknown(src, "", data, _TOP)
+    v = _Validator(src)
+    kw: dict[str, Any] = {}
+    if "clouds" in data:
+        clouds = v.str_list("clouds", data["clouds"])
+        for i, c in enumerate(clouds):
+            if c.lower() not in CLOUDS:
+                raise v.bad(f"clouds[{i}]", f"unknown cloud {c!r}", f"use one of {', '.join(CLOUDS)}")
+        kw["clouds"] = tuple(c.lower() for c in clouds if c.lower() != "local")
+    if "allowed_regions" in data:
+        regions = v.mapping("allowed_regions", data["allowed_regions"])
+        out = {}
+        for cloud, rs in regions.items():
+            if str(cloud).lower() not in CLOUDS:
+                raise v.bad(f"allowed_regions.{cloud}", f"unknown cloud {cloud!r}", f"use one of {', '.join(CLOUDS)}")
+            out[str(cloud).lower()] = tuple(v.str_list(f"allowed_regions.{cloud}", rs))
+        kw["allowed_regions"] = out
+    if "private_ips_only" in data:
+        kw["private_ips_only"] = v.boolean("private_ips_only", data["private_ips_only"])
+    if "ssh_user" in data and data["ssh_user"] is not None:
+        kw["ssh_user"] = v.string("ssh_user", data["ssh_user"])
+    if "theme" in data:
+        kw["theme"] = v.string("theme", data["theme"])
+    if "autostop" in data:
+        a = v.section("autostop", data["autostop"], ("idle_minutes", "down"))
+        if "idle_minutes" in a:
+            kw["autostop_idle_minutes"] = v.integer("autostop.idle_minutes", a["idle_minutes"], minimum=0)
+        if "down" in a:
+            kw["autostop_down"] = v.boolean("autostop.down", a["down"])
+    if "recovery" in data:
+        r = v.section("recovery", data["recovery"], ("strategy", "max_restarts_on_errors", "backoff_seconds",
+                                                     "backoff_max_seconds", "no_resource_timeout_seconds"))
+        if "strategy" in r and r["strategy"] is not None:
+            s = v.string("recovery.strategy", r["strategy"]).upper()
+            if s not in STRATEGIES:
+                raise v.bad("recovery.strategy", f"unknown recovery strategy {r['strategy']!r}",
+                            f"use one of {', '.join(STRATEGIES)}")
+            kw["recovery_strategy"] = s
+        if "max_restarts_on_errors" in r:
+            kw["max_restarts_on_errors"] = v.integer("recovery.max_restarts_on_errors",
+                                                     r["max_restarts_on_errors"], minimum=0)
+        for key, target in (("backoff_seconds", "recovery_backoff_seconds"),
+                            ("backoff_max_seconds", "recovery_backoff_max_seconds"),
+                            ("no_resource_timeout_seconds", "no_resource_timeout_seconds")):
+            if key in r:
+                kw[target] = v.number(f"recovery.{key}", r[key], minimum=0)
+    if "watcher" in data:
+        w = v.section("watcher", data["watcher"], ("poll_seconds",))
+        if "poll_seconds" in w:
+            kw["watcher_poll_seconds"] = v.number("watcher.poll_seconds", w["poll_seconds"], minimum=0.05)
+    if "dashboard" in data:
+        d = v.section("dashboard", data["dashboard"], ("provider_refresh_seconds",))
+        if "provider_refresh_seconds" in d:
+            kw["provider_refresh_seconds"] = v.number("dashboard.provider_refresh_seconds",
+                                                      d["provider_refresh_seconds"], minimum=1)
+    if "telemetry" in data:
+        t = v.section("telemetry", data["telemetry"], ("interval_seconds",))
+        if "interval_seconds" in t:
+            kw["telemetry_interval_seconds"] = v.number("telemetry.interval_seconds", t["interval_seconds"],
+                                                        minimum=0.5)
+    if "local" in data:
+        kw["local"] = _local(v, data["local"])
+    return Config(**kw)
+
+
+def _local(v: _Validator, raw: Any) -> LocalSettings:
+    loc = v.section("local", raw, ("regions", "capacity", "spot_preemptions_per_hour", "prices"))
+    kw: dict[str, Any] = {}
+    if "regions" in loc:
+        regions = v.mapping("local.regions", loc["regions"])
+        if not regions:
+            raise v.bad("local.regions", "the local cloud needs at least one region", "e.g. {local-1: [a, b]}")
+        out = {}
+        for name, zones in regions.items():
+            zs = v.str_list(f"local.regions.{name}", zones)
+            if not zs:
+                raise v.bad(f"local.regions.{name}", "a region needs at least one zone", "e.g. [a, b]")
+            out[str(name)] = tuple(zs)
+        kw["regions"] = out
+    if "capacity" in loc:
+        caps = v.mapping("local.capacity", loc["capacity"])
+        out_caps = {}
+        for where, spec in caps.items():
+            p = f"local.capacity.{where}"
+            c = v.section(p, spec, ("on_demand", "spot"))
+            out_caps[str(where)] = ZoneCapacity(
+                on_demand=None if c.get("on_demand") is None else v.integer(f"{p}.on_demand", c["on_demand"], minimum=0),
+                spot=None if c.get("spot") is None else v.integer(f"{p}.spot", c["spot"], minimum=0))
+        kw["capacity"] = out_caps
+    if "spot_preemptions_per_hour" in loc:
+        kw["spot_preemptions_per_hour"] = v.number("local.spot_preemptions_per_hour",
+                                                   loc["spot_preemptions_per_hour"], minimum=0)
+    if "prices" in loc:
+        pr = v.section("local.prices", loc["prices"], ("vcpu_hour", "gib_hour", "gpu_hour", "spot_ratio"))
+        pkw: dict[str, Any] = {}
+        for key in ("vcpu_hour", "gib_hour", "spot_ratio"):
+            if key in pr:
+                pkw[key] = v.number(f"local.prices.{key}", pr[key], minimum=0)
+        if "gpu_hour" in pr:
+            g = v.mapping("local.prices.gpu_hour", pr["gpu_hour"])
+            pkw["gpu_hour"] = {str(k): v.number(f"local.prices.gpu_hour.{k}", x, minimum=0) for k, x in g.items()}
+        kw["prices"] = LocalPriceSettings(**pkw)
+    return LocalSettings(**kw)
+
+
+def _no_unknown(src: Source, path: str, data: dict[Any, Any], allowed: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), allowed, n=1)
+            sub = f"{path}.{key}" if path else str(key)
+            raise src.error(ConfigError, sub, f"unknown setting {key!r}",
+                            f"did you mean {hint[0]!r}?" if hint else f"known: {', '.join(allowed)}")
+
+
+class _Validator:
+    def __init__(self, src: Source) -> None:
+        self.src = src
+
+    def bad(self, path: str, problem: str, fix: str | None = None) -> ConfigError:
+        return self.src.error(ConfigError, path, problem, fix)  # type: ignore[return-value]
+
+    def section(self, path: str, value: Any, allowed: tuple[str, ...]) -> dict[Any, Any]:
+        m = self.mapping(path, value)
+        _no_unknown(self.src, path, m, allowed)
+        return m
+
+    def mapping(self, path: str, value: Any) -> dict[Any, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.bad(path, f"expected a mapping, got {_kind(value)}", "indent its settings under it")
+        return value
+
+    def str_list(self, path: str, value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise self.bad(path, f"expected a list of names, got {_kind(value)}", "e.g. [us-east-1, us-west-2]")
+        return value
+
+    def string(self, path: str, value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            raise self.bad(path, f"expected text, got {_kind(value)}", None)
+        return value
+
+    def boolean(self, path: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.bad(path, f"expected true or false, got {_kind(value)}", None)
+        return value
+
+    def integer(self, path: str, value: Any, *, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.bad(path, f"expected a whole number, got {_kind(value)}", None)
+        if minimum is not None and value < minimum:
+            raise self.bad(path, f"must be at least {minimum}, got {value}", None)
+        return value
+
+    def number(self, path: str, value: Any, *, minimum: float | None = None) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.bad(path, f"expected a number, got {_kind(value)}", None)
+        if minimum is not None and value < minimum:
+            raise self.bad(path, f"must be at least {minimum}, got {value}", None)
+        return float(value)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return {bool: "true/false", int: "a number", float: "a number", str: f"text {value!r}",
+            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)

@@ -1,0 +1,53 @@
+"""`skytui check`: which clouds have credentials, found quickly and without hanging."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+TIMEOUT_S = 5.0
+
+
+def _aws() -> str:
+    try:
+        import boto3
+        from botocore.config import Config as BotoConfig  # noqa: F401
+    except ImportError:
+        return "AWS: boto3 is not installed (pip install 'skytui[aws]')"
+    session = boto3.session.Session()
+    creds = session.get_credentials()  # the default chain: env, files, SSO, instance metadata
+    if creds is None:
+        return ("AWS: no credentials found (checked env vars, ~/.aws/credentials, ~/.aws/config, SSO "
+                "and instance metadata); run `aws configure`")
+    method = getattr(creds, "method", "unknown source")
+    return f"AWS: credentials found ({method}); region {session.region_name or 'not set (us-east-1 is used)'}"
+
+
+def _gcp() -> str:
+    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if path:
+        if Path(path).is_file():
+            return f"GCP: application credentials found (GOOGLE_APPLICATION_CREDENTIALS={path})"
+        return f"GCP: GOOGLE_APPLICATION_CREDENTIALS points to {path}, which does not exist"
+    config_home = Path(os.environ.get("CLOUDSDK_CONFIG") or Path.home() / ".config" / "gcloud")
+    adc = config_home / "application_default_credentials.json"
+    if adc.is_file():
+        return f"GCP: application-default credentials found ({adc})"
+    return "GCP: no application-default credentials; run `gcloud auth application-default login`"
+
+
+def check_all() -> list[str]:
+    """One line per cloud; the local cloud needs nothing."""
+    lines = ["local: enabled (embedded; needs no credentials)"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {"AWS": pool.submit(_aws), "GCP": pool.submit(_gcp)}
+        for name, fut in futures.items():
+            try:
+                lines.append(fut.result(timeout=TIMEOUT_S))
+            except FutureTimeout:
+                lines.append(f"{name}: credential lookup took over {TIMEOUT_S:.0f}s; skipped")
+            except Exception as exc:  # a broken credentials file must not hide the other cloud
+                lines.append(f"{name}: credentials could not be read ({type(exc).__name__}: {exc})")
+    return lines
