@@ -281,14 +281,14 @@ def cmd_show_gpus(args: argparse.Namespace) -> int:
         print("No accelerators found.")
         return 0
     headers = list(rows[0].keys())
-    print(table([h.upper() for h in headers], [[_fmt(r[h]) for h in headers] for r in rows]))
+    print(table([h.upper().replace("_", " ") for h in headers], [[_fmt(h, r[h]) for h in headers] for r in rows]))
     print("Prices in USD per hour; local-cloud prices are reference estimates.")
     return 0
 
 
-def _fmt(v: object) -> object:
+def _fmt(key: str, v: object) -> object:
     if isinstance(v, float):
-        return f"{v:,.4f}"
+        return f"${v:,.4f}" if "price" in key else f"{v:g}"
     return v
 
 

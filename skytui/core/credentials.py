@@ -41,13 +41,17 @@ def _gcp() -> str:
 def check_all() -> list[str]:
     """One line per cloud; the local cloud needs nothing."""
     lines = ["local: enabled (embedded; needs no credentials)"]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {"AWS": pool.submit(_aws), "GCP": pool.submit(_gcp)}
-        for name, fut in futures.items():
-            try:
-                lines.append(fut.result(timeout=TIMEOUT_S))
-            except FutureTimeout:
-                lines.append(f"{name}: credential lookup took over {TIMEOUT_S:.0f}s; skipped")
-            except Exception as exc:  # a broken credentials file must not hide the other cloud
-                lines.append(f"{name}: credentials could not be read ({type(exc).__name__}: {exc})")
+    # Off a cloud VM, boto3's instance-metadata probe would wait and retry: keep it short.
+    os.environ.setdefault("AWS_METADATA_SERVICE_TIMEOUT", "1")
+    os.environ.setdefault("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
+    pool = ThreadPoolExecutor(max_workers=2)
+    futures = {"AWS": pool.submit(_aws), "GCP": pool.submit(_gcp)}
+    for name, fut in futures.items():
+        try:
+            lines.append(fut.result(timeout=TIMEOUT_S))
+        except FutureTimeout:
+            lines.append(f"{name}: credential lookup took over {TIMEOUT_S:.0f}s; skipped")
+        except Exception as exc:  # a broken credentials file must not hide the other cloud
+            lines.append(f"{name}: credentials could not be read ({type(exc).__name__}: {exc})")
+    pool.shutdown(wait=False, cancel_futures=True)  # never wait for a hung lookup
     return lines
