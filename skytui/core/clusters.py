@@ -230,7 +230,7 @@ async def down(core: Core, name: str, *, reason: str = "user-terminated") -> Non
     ids = {i.id for i in insts} | {n.instance_id for n in core.store.nodes(name) if n.instance_id}
     await core.provider(c.cloud).terminate(sorted(ids))
     for n in core.store.nodes(name):
-        await core.ssh.forget(launcher.address(core, c, n)) if hasattr(core.ssh, "forget") else None
+        await core.ssh.drop(launcher.address(core, c, n))
     core.store.close_usage(name, "down")
     SSHConfig(ssh_dir()).remove_cluster(name)
     (ssh_dir() / f"known_hosts-{name}").unlink(missing_ok=True)

@@ -70,6 +70,14 @@ class Node:
         return path
 
 
+class _NodeSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
+    """SFTP rooted at the process cwd (HOME) that ends with exit status 0, as sftp-server does."""
+
+    def exit(self) -> None:
+        # scp and sftp treat a channel closed without an exit status as a failure.
+        self.channel.exit(0)
+
+
 def _close_session(path: Path | None) -> None:
     if path is not None:
         path.unlink(missing_ok=True)
@@ -171,6 +179,8 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
         self.returncode: int | None = None
         self.finished = False
         self.session_file: Path | None = None
+        self.early_input: list[bytes] | None = []
+        self.early_eof = False
 
     # Channel requests -----------------------------------------------------------------
     def connection_made(self, chan: Any) -> None:
@@ -190,7 +200,7 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
     def subsystem_requested(self, subsystem: str) -> bool:
         if subsystem != "sftp":
             return False
-        self.sftp = SSHServerStreamSession(None, asyncssh.SFTPServer)
+        self.sftp = SSHServerStreamSession(None, _NodeSFTP, 3)  # SFTP v3, as OpenSSH
         self.sftp.connection_made(self.chan)
         return True
 
@@ -213,8 +223,17 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
             self.chan.write_stderr(f"skytui node: cannot start command: {e}\r\n".encode())
             self.chan.exit(127)
             return
+        if self.finished and self.returncode is None:  # the client left while we were starting
+            _killpg(self.pgid, signal.SIGHUP)
+            return
         if interactive and not self.finished:
             self.session_file = self.node.open_session("shell" if command is None else "tty")
+        # Input that arrived while the command was starting goes in now, in order.
+        early, self.early_input = self.early_input, None
+        for data in early or []:
+            self.data_received(data, None)
+        if self.early_eof:
+            self.eof_received()
 
     async def _start_pipes(self, command: str | None) -> None:
         argv = [self.node.bash] if command is None else [self.node.bash, "-c", command]
@@ -255,6 +274,8 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
     def data_received(self, data: bytes, datatype: int | None) -> None:
         if self.sftp is not None:
             self.sftp.data_received(data, datatype)
+        elif self.early_input is not None:
+            self.early_input.append(data)
         elif self.pty_in is not None:
             self.pty_in.write(data)
         elif self.transport is not None:
@@ -265,7 +286,9 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
     def eof_received(self) -> bool:
         if self.sftp is not None:
             return bool(self.sftp.eof_received())
-        if self.transport is not None and self.pty_in is None:
+        if self.early_input is not None:
+            self.early_eof = True
+        elif self.transport is not None and self.pty_in is None:
             stdin = self.transport.get_pipe_transport(0)
             if stdin is not None:
                 stdin.close()
