@@ -1,0 +1,201 @@
+"""Cost reports: build one from usage intervals, then render or write it in any format."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import TextIO
+
+from skytui.core.costs.accounting import (
+    CostRow,
+    LineItem,
+    check_grouping,
+    daily_costs,
+    group_items,
+    line_items,
+    sum_rows,
+)
+from skytui.core.costs.model import UsageInterval
+from skytui.core.costs.units import MS_PER_DAY, day_of, day_start_ms, iso_z, month_bounds_ms, to_ms
+from skytui.errors import SkytuiError
+
+CURRENCY = "USD"
+FORMATS = ("table", "csv", "json", "markdown", "html", "focus")
+SINCE_FIX = "use 30d, 12h, 2w, today, month, or a date like 2026-11-01"
+
+
+@dataclass
+class Report:
+    """A priced, grouped view of usage in one window; every format renders from it."""
+
+    by: str
+    since_ms: int
+    until_ms: int
+    now_ms: int
+    items: list[LineItem]  # one per interval, or per interval-day when by == "day"
+    rows: list[CostRow]
+    total: CostRow
+    currency: str = CURRENCY
+
+    @cached_property
+    def daily(self) -> dict[str, int]:
+        """Micro-dollars per UTC day, every day from the first to the last spend."""
+        return _filled_days(daily_costs(self.items))
+
+    @property
+    def since(self) -> str:
+        """Window start, ISO-8601 UTC."""
+        return iso_z(self.since_ms)
+
+    @property
+    def until(self) -> str:
+        """Window end (exclusive), ISO-8601 UTC."""
+        return iso_z(self.until_ms)
+
+    @property
+    def estimate_sources(self) -> list[str]:
+        """The estimate sources behind rows labelled as estimates."""
+        return sorted(s for s in self.total.estimate_sources if "estimate" in s)
+
+
+def _filled_days(days: dict[str, int]) -> dict[str, int]:
+    """Every UTC day from the first to the last spend, zero where nothing ran."""
+    if not days:
+        return {}
+    first = datetime.fromisoformat(next(iter(days))).replace(tzinfo=timezone.utc)
+    last = next(reversed(days.keys()))
+    ms = int(first.timestamp()) * 1000
+    filled: dict[str, int] = {}
+    while True:
+        day = day_of(ms)
+        filled[day] = days.get(day, 0)
+        if day == last:
+            return filled
+        ms += MS_PER_DAY
+
+
+def build_report(
+    intervals: Iterable[UsageInterval],
+    *,
+    since: float | None,
+    until: float | None = None,
+    by: str = "cluster",
+    now: float,
+) -> Report:
+    """Clip intervals to [since, until) (until defaults to `now`), price, group and total them."""
+    check_grouping(by)
+    items = line_items(intervals, now=now, since=since, until=until, split_days=by == "day")
+    now_ms = to_ms(now)
+    until_ms = now_ms if until is None else min(to_ms(until), now_ms)
+    if since is not None:
+        since_ms = to_ms(since)
+    else:
+        since_ms = min((item.start_ms for item in items), default=until_ms)
+    rows = group_items(items, by)
+    return Report(
+        by=by,
+        since_ms=since_ms,
+        until_ms=until_ms,
+        now_ms=now_ms,
+        items=items,
+        rows=rows,
+        total=sum_rows(rows),
+    )
+
+
+_RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([hdw])")
+_UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_since(text: str, now: float) -> float:
+    """Read `--since`: 30d, 12h, 2w, today, month (UTC), 2026-11-01 or an ISO datetime."""
+    raw = text.strip().lower()
+    match = _RELATIVE.fullmatch(raw)
+    if match:
+        return now - float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if raw == "today":
+        return day_start_ms(to_ms(now)) / 1000
+    if raw == "month":
+        return month_bounds_ms(to_ms(now))[0] / 1000
+    try:
+        if _DATE.fullmatch(raw):
+            moment = datetime.fromisoformat(raw)
+        else:
+            iso = raw.upper()
+            moment = datetime.fromisoformat(iso[:-1] + "+00:00" if iso.endswith("Z") else iso)
+    except ValueError:
+        raise SkytuiError(f"can't read --since {text!r}", SINCE_FIX) from None
+    if moment.tzinfo is None:  # a date or naive time means UTC, whatever the local zone
+        moment = moment.replace(tzinfo=timezone.utc)
+    seconds = moment.timestamp()
+    if seconds > now:
+        raise SkytuiError(f"--since {text!r} is in the future", SINCE_FIX)
+    return seconds
+
+
+def render(report: Report, fmt: str) -> str:
+    """The report as text in one of FORMATS."""
+    if fmt == "table":
+        from skytui.core.costs.formats.text import to_table
+
+        return to_table(report)
+    if fmt == "markdown":
+        from skytui.core.costs.formats.text import to_markdown
+
+        return to_markdown(report)
+    if fmt == "csv":
+        from skytui.core.costs.formats.data import to_csv
+
+        return to_csv(report)
+    if fmt == "json":
+        from skytui.core.costs.formats.data import to_json
+
+        return to_json(report)
+    if fmt == "html":
+        from skytui.core.costs.formats.html import to_html
+
+        return to_html(report)
+    if fmt == "focus":
+        from skytui.core.costs.formats.focus import to_focus
+
+        return to_focus(report)
+    raise SkytuiError(f"unknown report format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+
+
+def write_report(
+    report: Report, fmt: str, path: str | os.PathLike[str] | None, *, stdout: TextIO | None = None
+) -> None:
+    """Write the report to a file (atomically, mode 0644: reports are for sharing) or stdout."""
+    text = render(report, fmt)
+    if path is None:
+        (stdout or sys.stdout).write(text)
+        return
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise SkytuiError(
+            f"can't write report to {target}: {exc.strerror}",
+            "choose a folder that exists and that you can write to",
+        ) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise SkytuiError(
+            f"can't write report to {target}: {exc.strerror}",
+            "choose a path you can write to",
+        ) from None
