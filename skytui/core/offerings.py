@@ -36,6 +36,12 @@ def _local(settings: LocalSettings) -> list[Offering]:
     return _cache[key]
 
 
+def forget_host() -> None:
+    """Forget what was probed of this host (GPUs come and go in tests and after driver changes)."""
+    _cache.clear()
+    _host_gpus.cache_clear()
+
+
 @cache
 def _host_gpus():  # type: ignore[no-untyped-def]
     # Probing nvidia-smi costs a process start: once per process is enough.

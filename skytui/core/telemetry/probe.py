@@ -67,7 +67,7 @@ def probe_script(timeout_s: int = TOOL_TIMEOUT_S) -> str:
     return f"""\
 M={mark}
 T=
-if timeout 5 true >/dev/null 2>&1; then T="timeout {secs}"; fi
+if command -v timeout >/dev/null 2>&1; then T="timeout {secs}"; fi
 sec() {{ n=$1; shift; echo "$M $n"; $T "$@" 2>&1; echo "$M $n-rc $?"; }}
 echo "$M begin 1"
 if command -v nvidia-smi >/dev/null 2>&1; then
