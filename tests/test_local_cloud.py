@@ -172,8 +172,15 @@ async def test_preemption_is_seen_on_refresh(sandbox: Path) -> None:
         assert rec.preempted == ["victim"]
         assert core.store.cluster("victim").status == "PREEMPTED"  # type: ignore[union-attr]
         # the job's processes died with the node, as on a real VM
-        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-        assert "sleep 600" not in ps
+        marker = f"SKYTUI_INSTANCE_ID={node.instance_id}".encode()
+        survivors = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and marker in (entry / "environ").read_bytes():
+                    survivors.append(entry.name)
+            except OSError:
+                pass
+        assert survivors == []
     finally:
         await clusters.down(core, "victim")
         await core.aclose()

@@ -95,25 +95,29 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 def print_plan(task: Task) -> int:
     from skytui.core.launcher import make_plan
-    from skytui.core.planner import best_per_region
+    from skytui.core.planner import Plan, best_per_region
 
     core = Core()
     p = make_plan(core, task)
     label = task.name or (task.source or "task")
+    nodes = f"{task.num_nodes} node{'s' if task.num_nodes != 1 else ''}"
+    headers = ["CLOUD", "REGION", "ZONE", "INSTANCE", "GPUS", "SPOT", "$/H (ALL NODES)", "ON-DEMAND $/H"]
+
+    def rows(cands: list) -> list:  # type: ignore[type-arg]
+        return [(c.cloud, c.region, c.zone, c.instance_type,
+                 f"{c.accelerator}:{c.accelerator_count}" if c.accelerator else "-",
+                 "yes" if c.spot else "no", money(c.price_per_hour),
+                 money(c.on_demand_price_per_node * c.num_nodes)) for c in cands]
+
     if p.candidates:
-        best = best_per_region(p)[:10]
-        print(f"Plan for {label} ({task.num_nodes} node(s)), cheapest first:")
-        print(table(["CLOUD", "REGION", "ZONE", "INSTANCE", "GPUS", "SPOT", "$/H (ALL NODES)", "ON-DEMAND $/H"],
-                    [(c.cloud, c.region, c.zone, c.instance_type,
-                      f"{c.accelerator}:{c.accelerator_count}" if c.accelerator else "-",
-                      "yes" if c.spot else "no", money(c.price_per_hour),
-                      money(c.on_demand_price_per_node * c.num_nodes)) for c in best]))
+        print(f"Plan for {label} ({nodes}), best first:")
+        print(table(headers, rows(best_per_region(p)[:10])))
         print(f"{len(p.candidates)} candidate(s) in all; nothing was launched.")
-    elif p.candidates_elsewhere:
-        best = best_per_region(type(p)(p.candidates_elsewhere, {}))[:5]
-        print(f"{label} can run only on clouds that are not enabled yet:")
-        print(table(["CLOUD", "REGION", "INSTANCE", "$/H"],
-                    [(c.cloud, c.region, c.instance_type, money(c.price_per_hour)) for c in best]))
+    if p.candidates_elsewhere:
+        intro = "It could also run on clouds that are not enabled yet:" if p.candidates else \
+            f"{label} ({nodes}) can run only on clouds that are not enabled yet:"
+        print(("\n" if p.candidates else "") + intro)
+        print(table(headers, rows(best_per_region(Plan(p.candidates_elsewhere, {}))[:5])))
     for cloud, why in sorted(p.not_enabled.items()):
         print(f"  {cloud}: {why}")
     return 0

@@ -1,0 +1,410 @@
+"""The `resources:` block of a task file: one base request plus any_of/ordered alternatives."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable
+from dataclasses import MISSING
+from dataclasses import fields as dataclass_fields
+from typing import Any
+
+from skytui.catalog.accelerators import KNOWN, canonical, closest
+from skytui.task.fields import Reader
+from skytui.task.spec import RECOVERY_STRATEGIES, Accelerator, Autostop, JobRecovery, Resources
+from skytui.task.yamlnodes import Node
+
+CLOUDS = ("aws", "gcp", "local")
+DEFAULT_AUTOSTOP_MINUTES = 5  # what `autostop: true` means, as in SkyPilot
+
+# Fields one alternative (an any_of/ordered entry) may set.
+ALTERNATIVE_FIELDS = (
+    "cloud", "region", "zone", "infra", "accelerators", "cpus", "memory", "instance_type",
+    "use_spot", "disk_size", "ports", "image_id", "labels", "job_recovery", "spot_recovery",
+    "autostop",
+)
+RESOURCE_FIELDS = ALTERNATIVE_FIELDS + ("any_of", "ordered")
+
+# SkyPilot fields skytui knows of but does not act on: say so rather than ignore them.
+_NOT_SUPPORTED = {
+    name: f"skytui does not support '{name}'; remove it"
+    for name in ("accelerator_args", "disk_tier", "network_tier", "docker_login_config",
+                 "volumes", "priority")
+}
+_TOP_LEVEL = ("name", "workdir", "num_nodes", "envs", "secrets", "file_mounts", "setup", "run")
+_HINTS = {
+    **_NOT_SUPPORTED,
+    **{n: f"'{n}' belongs at the top level of the task, not under resources" for n in _TOP_LEVEL},
+}
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(\+?)")
+_PORT = re.compile(r"(\d{1,5})(?:\s*-\s*(\d{1,5}))?")
+_DURATION = re.compile(r"(\d+)\s*([mhd]?)", re.IGNORECASE)
+_MINUTES = {"": 1, "m": 1, "h": 60, "d": 24 * 60}
+_LOCATION = ("cloud", "region", "zone")
+_DEFAULTS: dict[str, Any] = {
+    f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[operator]
+    for f in dataclass_fields(Resources)
+}
+
+
+def read_resources(r: Reader, node: Node | None,
+                   extra: tuple[str, ...] = ()) -> tuple[tuple[Resources, ...], bool]:
+    """The candidate Resources and whether their order is a preference (`ordered:`)."""
+    if node is None or (node.kind == "scalar" and node.value is None):
+        return (Resources(),), False
+    fields = r.mapping(node, "resources")
+    r.check_keys(node, "resources", RESOURCE_FIELDS, _HINTS)
+    base = _Layer(r, node, "resources", extra)
+    if "any_of" in fields and "ordered" in fields:
+        raise r.fail(node.keys["ordered"], "resources", "both any_of and ordered are given",
+                     "use any_of (any will do) or ordered (in preference order), not both")
+    key = "ordered" if "ordered" in fields else "any_of" if "any_of" in fields else None
+    if key is None:
+        return (base.build(None),), False
+    items = fields[key]
+    path = f"resources.{key}"
+    if items.kind != "seq" or not items.value:
+        raise r.fail(items, path, f"expected a non-empty list, got {items.describe()}",
+                     "list alternatives as '- accelerators: H100:8' entries")
+    hints = {**_HINTS, "any_of": "any_of/ordered cannot nest; flatten the alternatives",
+             "ordered": "any_of/ordered cannot nest; flatten the alternatives"}
+    out: list[Resources] = []
+    for i, item in enumerate(items.value):
+        where = f"{path}[{i}]"
+        if item.kind == "scalar" and item.value is None:
+            out.append(base.build(None))
+            continue
+        r.mapping(item, where)
+        r.check_keys(item, where, ALTERNATIVE_FIELDS, hints)
+        out.append(base.build(_Layer(r, item, where, extra)))
+    return tuple(out), key == "ordered"
+
+
+class _Layer:
+    """The fields one mapping sets, parsed; an alternative's layer overrides the base's."""
+
+    def __init__(self, r: Reader, node: Node, path: str, extra: tuple[str, ...]) -> None:
+        self.r, self.path = r, path
+        self.values: dict[str, Any] = {}
+        self.nodes: dict[str, tuple[Node, str]] = {}  # field -> (node, dotted name) for errors
+        self.infra_given = False
+        fields: dict[str, Node] = node.value
+        if "spot_recovery" in fields and "job_recovery" in fields:
+            raise r.fail(node.keys["spot_recovery"], path, "both job_recovery and spot_recovery",
+                         "keep job_recovery (spot_recovery is its old name)")
+        for name, value in fields.items():
+            if name in ("any_of", "ordered", "infra") or name in _LOCATION:
+                continue
+            field = f"{path}.{name}"
+            key = "job_recovery" if name == "spot_recovery" else name
+            self.nodes[key] = (value, field)
+            if value.kind == "scalar" and value.value is None:  # null: back to the default
+                for k in (key, f"{key}_at_least"):
+                    if k in _DEFAULTS:
+                        self.values[k] = _DEFAULTS[k]
+                continue
+            parsed = _PARSERS[key](r, value, field, extra)
+            if key in ("cpus", "memory"):
+                self.values[key], self.values[f"{key}_at_least"] = parsed
+            else:
+                self.values[key] = parsed
+        self._location(node, fields)
+
+    def _location(self, node: Node, fields: dict[str, Node]) -> None:
+        r, path = self.r, self.path
+        given: dict[str, str | None] = {}
+        for name in _LOCATION:
+            if name in fields:
+                field = f"{path}.{name}"
+                value = r.text(fields[name], field, what=f"a {name} name")
+                given[name] = _cloud(r, fields[name], field, value) if name == "cloud" else value
+                self.nodes[name] = (fields[name], field)
+        if "infra" not in fields:
+            self.values.update(given)
+            return
+        infra_node, field = fields["infra"], f"{path}.infra"
+        raw = r.text(infra_node, field, what="an infra string")
+        if raw is None:
+            self.values.update(given)
+            return
+        parsed = _infra(r, infra_node, field, raw)
+        self.infra_given = True
+        for name, value in zip(_LOCATION, parsed):
+            other = given.get(name)
+            if value is not None and other is not None and value != other:
+                raise r.fail(infra_node, field,
+                             f"infra '{raw}' says {name} {value!r} but {name} is {other!r}",
+                             "give the location once: infra, or cloud/region/zone")
+            self.values[name] = value if value is not None else other
+            if value is not None:
+                self.nodes[name] = (infra_node, field)
+
+    def build(self, override: _Layer | None) -> Resources:
+        values = dict(self.values)
+        nodes = dict(self.nodes)
+        if override is not None:
+            if override.infra_given:  # a new infra replaces the whole location
+                for name in _LOCATION:
+                    values.pop(name, None)
+            values.update(override.values)
+            nodes.update(override.nodes)
+        region, zone = values.get("region"), values.get("zone")
+        if region and zone and values.get("cloud") != "local" and not zone.startswith(region):
+            node, field = nodes["zone"]
+            raise self.r.fail(node, field, f"zone {zone!r} is not in region {region!r}",
+                              f"pick a zone of {region} (e.g. {region}a) or drop the region")
+        return Resources(**values)
+
+
+def _cloud(r: Reader, node: Node, field: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    folded = value.strip().lower()
+    if folded in CLOUDS:
+        return folded
+    near = difflib.get_close_matches(folded, CLOUDS, n=1, cutoff=0.5)
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    raise r.fail(node, field, f"unknown cloud {value!r}", f"{hint}skytui runs on aws, gcp and local")
+
+
+def _infra(r: Reader, node: Node, field: str, raw: str) -> tuple[str | None, ...]:
+    parts = [p.strip() for p in raw.strip().split("/")]
+    if len(parts) > 3 or not all(parts):
+        raise r.fail(node, field, f"cannot read infra {raw!r}",
+                     "write cloud[/region[/zone]], e.g. aws/us-east-1 or */us-east-1")
+    parts += [""] * (3 - len(parts))
+    cloud, region, zone = (None if p in ("*", "") else p for p in parts)
+    return _cloud(r, node, field, cloud), region, zone
+
+
+def _accelerators(r: Reader, node: Node, field: str,
+                  extra: tuple[str, ...]) -> tuple[Accelerator, ...]:
+    """A100, A100:8, {A100: 8}, or a list/mapping of alternatives."""
+    pairs: list[tuple[Node, str, Node | None]] = []  # (where, name or spec, count node)
+    if node.kind == "scalar":
+        if node.value is None:
+            return ()
+        spec = r.text(node, field, allow_null=False, what="a GPU like 'A100:8'") or ""
+        pairs.append((node, spec, None))
+    elif node.kind == "map":
+        for name, count in node.value.items():
+            pairs.append((node.keys[name], name, count))
+    else:
+        for item in node.value:
+            if item.kind == "map" and len(item.value) == 1:
+                (name, count), = item.value.items()
+                pairs.append((item.keys[name], name, count))
+            else:
+                spec = r.text(item, field, allow_null=False, what="a GPU like 'A100:8'") or ""
+                pairs.append((item, spec, None))
+    out: list[Accelerator] = []
+    for where, spec, count_node in pairs:
+        acc = _one_accelerator(r, where, field, spec, count_node, extra)
+        if acc not in out:
+            out.append(acc)
+    return tuple(out)
+
+
+def _one_accelerator(r: Reader, where: Node, field: str, spec: str, count_node: Node | None,
+                     extra: tuple[str, ...]) -> Accelerator:
+    name, count_text = spec, None
+    if count_node is None and ":" in spec:
+        name, _, count_text = spec.rpartition(":")
+    name = name.strip()
+    known = canonical(name, extra) if name else None
+    if known is None:
+        near = closest(name, extra) if name else None
+        hint = f"did you mean '{near}'? " if near else ""
+        names = ", ".join(list(KNOWN) + [e for e in extra if e not in KNOWN])
+        raise r.fail(where, field, f"unknown GPU {name!r}", f"{hint}known: {names}")
+    if count_node is not None:
+        if count_node.kind == "scalar" and count_node.value is None:
+            return Accelerator(known, 1)
+        value = count_node.value if count_node.kind == "scalar" else None
+        if isinstance(value, bool) or not isinstance(value, int):
+            value = _whole(r, count_node, field, count_node.text or count_node.describe())
+        return Accelerator(known, _at_least_one(r, count_node, field, value))
+    if count_text is None:
+        return Accelerator(known, 1)
+    return Accelerator(known, _at_least_one(r, where, field, _whole(r, where, field, count_text)))
+
+
+def _whole(r: Reader, node: Node, field: str, text: str) -> int:
+    if not re.fullmatch(r"\s*-?\d{1,9}\s*", text):
+        raise r.fail(node, field, f"GPU count {text.strip()!r} is not a whole number",
+                     "ask for whole GPUs, e.g. A100:1")
+    return int(text)
+
+
+def _at_least_one(r: Reader, node: Node, field: str, count: int) -> int:
+    if count < 1:
+        raise r.fail(node, field, f"GPU count must be at least 1, got {count}",
+                     "ask for 1 or more, or remove accelerators for a CPU-only task")
+    return count
+
+
+def _amount(r: Reader, node: Node, field: str, unit: str) -> tuple[float | None, bool]:
+    """cpus/memory: 8, 8.5 or '8+' (at least 8)."""
+    if node.kind == "scalar" and node.value is None:
+        return None, False
+    value = node.value if node.kind == "scalar" else None
+    at_least = False
+    if isinstance(value, str):
+        m = _AMOUNT.fullmatch(value.strip())
+        value = float(m.group(1)) if m else None
+        at_least = bool(m and m.group(2))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise r.fail(node, field, f"expected a number of {unit}, got {node.describe()}",
+                     f"write e.g. 8 or '8+' (at least 8 {unit})")
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        raise r.fail(node, field, f"must be more than 0 {unit}, got {node.text}",
+                     "give a positive amount")
+    return value, at_least
+
+
+def _ports(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+    if node.kind == "scalar" and node.value is None:
+        return ()
+    items = node.value if node.kind == "seq" else [node]
+    out: list[str] = []
+    for item in items:
+        v = item.value if item.kind == "scalar" else None
+        m = _PORT.fullmatch(v.strip()) if isinstance(v, str) else None
+        if isinstance(v, int) and not isinstance(v, bool):
+            lo = hi = v
+        elif m:
+            lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        else:
+            raise r.fail(item, field, f"cannot read port {item.describe()}",
+                         "write a port (8080) or a range ('10000-10010')")
+        if not (1 <= lo <= hi <= 65535):
+            raise r.fail(item, field, f"bad port {item.text!r}",
+                         "ports run from 1 to 65535, ranges low-high")
+        port = str(lo) if lo == hi else f"{lo}-{hi}"
+        if port not in out:
+            out.append(port)
+    return tuple(out)
+
+
+def _labels(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> dict[str, str]:
+    if node.kind == "scalar" and node.value is None:
+        return {}
+    out: dict[str, str] = {}
+    for name, value in r.mapping(node, field).items():
+        if not name.strip():
+            raise r.fail(node.keys[name], field, "empty label name", "give the label a name")
+        out[name] = r.scalar_text(value, f"{field}.{name}") or ""
+    return out
+
+
+def _strategy(r: Reader, node: Node, field: str) -> str | None:
+    raw = r.text(node, field, what="a recovery strategy")
+    if raw is None:
+        return None
+    folded = raw.strip().upper().replace("-", "_")
+    if folded in RECOVERY_STRATEGIES:
+        return folded
+    near = difflib.get_close_matches(folded, RECOVERY_STRATEGIES, n=1, cutoff=0.5)
+    hint = f"did you mean '{near[0]}'? " if near else ""
+    raise r.fail(node, field, f"unknown recovery strategy {raw!r}",
+                 f"{hint}choose one of {', '.join(RECOVERY_STRATEGIES)}")
+
+
+def _job_recovery(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> JobRecovery | None:
+    if node.kind == "scalar":
+        if node.value is None:
+            return None
+        return JobRecovery(strategy=_strategy(r, node, field))
+    fields = r.mapping(node, field)
+    r.check_keys(node, field, ("strategy", "max_restarts_on_errors", "recover_on_exit_codes"))
+    strategy = _strategy(r, fields["strategy"], f"{field}.strategy") if "strategy" in fields \
+        else None
+    restarts = 0
+    if "max_restarts_on_errors" in fields:
+        restarts = r.integer(fields["max_restarts_on_errors"], f"{field}.max_restarts_on_errors",
+                             minimum=0, what="max_restarts_on_errors")
+    codes: list[int] = []
+    if "recover_on_exit_codes" in fields:
+        where, codes_node = f"{field}.recover_on_exit_codes", fields["recover_on_exit_codes"]
+        items = codes_node.value if codes_node.kind == "seq" else [codes_node]
+        if codes_node.kind == "scalar" and codes_node.value is None:
+            items = []
+        for item in items:
+            code = r.integer(item, where, minimum=0, what="an exit code")
+            if code > 255:
+                raise r.fail(item, where, f"exit code {code} is above 255",
+                             "exit codes run from 0 to 255")
+            if code not in codes:
+                codes.append(code)
+    return JobRecovery(strategy, restarts, tuple(codes))
+
+
+def _minutes(r: Reader, node: Node, field: str) -> int:
+    v = node.value if node.kind == "scalar" else None
+    if isinstance(v, str):
+        m = _DURATION.fullmatch(v.strip())
+        if m:
+            return int(m.group(1)) * _MINUTES[m.group(2).lower()]
+    if isinstance(v, int) and not isinstance(v, bool):
+        return r.integer(node, field, minimum=0, what="idle minutes")
+    raise r.fail(node, field, f"expected idle minutes, got {node.describe()}",
+                 "write minutes (10) or a duration ('30m', '2h', '1d')")
+
+
+def _autostop(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> Autostop | None:
+    """10 (idle minutes), true (the default wait), false/null (off), or a mapping."""
+    if node.kind == "scalar":
+        if node.value is None or node.value is False:
+            return None
+        if node.value is True:
+            return Autostop(DEFAULT_AUTOSTOP_MINUTES)
+        return Autostop(_minutes(r, node, field))
+    fields = r.mapping(node, field)
+    r.check_keys(node, field, ("idle_minutes", "down"))
+    minutes = DEFAULT_AUTOSTOP_MINUTES
+    if "idle_minutes" in fields:
+        minutes = _minutes(r, fields["idle_minutes"], f"{field}.idle_minutes")
+    down = r.boolean(fields["down"], f"{field}.down") if "down" in fields else False
+    return Autostop(minutes, down)
+
+
+def _text_field(what: str) -> Callable[[Reader, Node, str, tuple[str, ...]], str | None]:
+    def read(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> str | None:
+        if node.kind == "map":
+            raise r.fail(node, field, f"expected {what}, got a mapping",
+                         "give a single value; per-region mappings are not supported")
+        return r.text(node, field, what=what)
+    return read
+
+
+def _cpus(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> tuple[float | None, bool]:
+    return _amount(r, node, field, "CPUs")
+
+
+def _memory(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> tuple[float | None, bool]:
+    return _amount(r, node, field, "GiB")
+
+
+def _use_spot(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> bool:
+    return r.boolean(node, field)
+
+
+def _disk(r: Reader, node: Node, field: str, extra: tuple[str, ...]) -> int:
+    return r.integer(node, field, minimum=1, what="disk_size (GiB)")
+
+
+_PARSERS: dict[str, Any] = {
+    "accelerators": _accelerators,
+    "cpus": _cpus,
+    "memory": _memory,
+    "instance_type": _text_field("an instance type"),
+    "use_spot": _use_spot,
+    "disk_size": _disk,
+    "ports": _ports,
+    "image_id": _text_field("an image id"),
+    "labels": _labels,
+    "job_recovery": _job_recovery,
+    "autostop": _autostop,
+}
