@@ -77,11 +77,10 @@ def cmd_launch(args: argparse.Namespace) -> int:
     task = resources.apply(load_task_arg(args.task, parse_envs(args.env)), overrides(args))
     if args.dry_run:
         return print_plan(task)
-    if not args.cluster:
-        raise SkytuiError("launch needs a cluster name", "add -c NAME")
     from skytui.core.clusters import LaunchOptions, launch
 
-    res = run_core(lambda core: launch(core, args.cluster, task, LaunchOptions(detach_run=args.detach_run),
+    name = args.cluster or _generated_name(task.name)
+    res = run_core(lambda core: launch(core, name, task, LaunchOptions(detach_run=args.detach_run),
                                        on_output=write_out))
     if res.cluster_job_id is not None and args.detach_run:
         print(f"job {res.cluster_job_id} running on {res.cluster}: skytui logs {res.cluster} "
@@ -91,6 +90,17 @@ def cmd_launch(args: argparse.Namespace) -> int:
         return 1
     print(f"cluster {res.cluster} is UP: `ssh {res.cluster}` or `skytui exec {res.cluster} -- CMD`")
     return 0
+
+
+def _generated_name(task_name: str | None) -> str:
+    """A valid cluster name from the task's name (SkyPilot names may hold '_' or capitals)."""
+    import re
+    import secrets
+
+    base = re.sub(r"[^a-z0-9-]+", "-", (task_name or "sky").lower()).strip("-")[:40] or "sky"
+    if not base[0].isalpha():
+        base = f"c-{base}"
+    return f"{base}-{secrets.token_hex(2)}"
 
 
 def print_plan(task: Task) -> int:

@@ -25,6 +25,6 @@ def intervals(store: Store, *, since: float | None = None, until: float | None =
     cur = store.db.conn.execute(sql + " ORDER BY id", args)
     cur.row_factory = None  # plain tuples: 100,000 rows build noticeably faster
     make = UsageInterval
-    return [make(i, c, n, j, a, u, cl, r, z, it, acc, int(ac), bool(sp), float(p), float(od), float(s),
-                 e, er, src, k)
+    # The columns' affinities already give ints and floats; only `spot` (0/1) needs a bool.
+    return [make(i, c, n, j, a, u, cl, r, z, it, acc, ac, sp == 1, p, od, s, e, er, src, k)
             for (i, c, n, j, a, u, cl, r, z, it, acc, ac, sp, p, od, s, e, er, src, k) in cur]

@@ -80,8 +80,9 @@ def ended_here(item: LineItem) -> str:
     return iv.end_reason or ""
 
 
-def _offer_text(iv: UsageInterval, currency: str) -> str:
-    return ",".join(
+def _offer_text(iv: UsageInterval, currency: str) -> tuple[str, str]:
+    """The offer's CSV fields before and after its two prices (which vary, spot ones often)."""
+    head = ",".join(
         (
             cell(iv.cloud),
             cell(iv.region),
@@ -90,13 +91,10 @@ def _offer_text(iv: UsageInterval, currency: str) -> str:
             cell(f"{iv.accelerator}:{iv.accelerator_count}" if iv.accelerator else ""),
             "true" if iv.spot else "false",
             iv.kind,
-            price_text(iv.price_per_hour),
-            price_text(iv.on_demand_price_per_hour),
-            "true" if iv.is_estimate else "false",
-            cell(iv.estimate_source),
-            currency,
         )
     )
+    tail = ",".join(("true" if iv.is_estimate else "false", cell(iv.estimate_source), currency))
+    return head, tail
 
 
 def amounts_text(hours: int, gpu_hours: int, cost: int, on_demand: int) -> str:
@@ -110,16 +108,19 @@ def amounts_text(hours: int, gpu_hours: int, cost: int, on_demand: int) -> str:
 
 
 _MILLIS = ("",) + tuple(f".{ms:03d}" for ms in range(1, 1000))
-_LINE = "%sT%02d:%02d:%02d%sZ,%sT%02d:%02d:%02d%sZ,%s,%d,%s,%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s"
+_LINE = (
+    "%sT%02d:%02d:%02d%sZ,%sT%02d:%02d:%02d%sZ,%s,%d,%s,%s,%s,%s,%.6f,%.6f,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s"
+)
 
 
 def item_lines(items: Iterable[LineItem], currency: str) -> Iterator[str]:
     """Line items as CSV lines (no newline) in ITEM_COLUMNS order."""
-    offers: dict[tuple[object, ...], str] = {}
+    offers: dict[tuple[object, ...], tuple[str, str]] = {}
+    prices: dict[float, int] = {}  # catalog prices repeat: round each to micro-dollars once
     days = DAY_TEXT
     for item in items:
         iv = item.interval
-        # Offer text repeats across intervals: build it once per distinct offer.
+        # Offer text repeats across intervals: build it once per distinct offer (prices apart).
         key = (
             iv.cloud,
             iv.region,
@@ -129,19 +130,25 @@ def item_lines(items: Iterable[LineItem], currency: str) -> Iterator[str]:
             iv.accelerator_count,
             iv.spot,
             iv.kind,
-            iv.price_per_hour,
-            iv.on_demand_price_per_hour,
             iv.estimate_source,
         )
         offer = offers.get(key)
         if offer is None:
             offer = offers[key] = _offer_text(iv, currency)
+        price = prices.get(iv.price_per_hour)
+        if price is None:
+            price = prices[iv.price_per_hour] = round(iv.price_per_hour * MICRO)
+        on_demand_price = prices.get(iv.on_demand_price_per_hour)
+        if on_demand_price is None:
+            on_demand_price = prices[iv.on_demand_price_per_hour] = round(
+                iv.on_demand_price_per_hour * MICRO
+            )
         hours, cost, on_demand = item.hours_micro, item.cost_micro, item.on_demand_micro
         gpu_hours = hours * iv.accelerator_count if iv.accelerator and iv.kind == COMPUTE else 0
         ended = cell(ended_here(item)) if iv.end_reason else ""
         job = "" if iv.job_id is None else str(iv.job_id)
         attempt = "" if iv.attempt is None else str(iv.attempt)
-        if max(gpu_hours, cost, on_demand, hours) >= _FAST_LIMIT:
+        if max(gpu_hours, cost, on_demand, hours, price, on_demand_price) >= _FAST_LIMIT:
             amounts = amounts_text(hours, gpu_hours, cost, on_demand)
             yield ",".join(
                 (
@@ -152,7 +159,10 @@ def item_lines(items: Iterable[LineItem], currency: str) -> Iterator[str]:
                     job,
                     attempt,
                     cell(iv.user),
-                    offer,
+                    offer[0],
+                    fmt_micro(price),
+                    fmt_micro(on_demand_price),
+                    offer[1],
                     amounts,
                     ended,
                 )
@@ -179,7 +189,10 @@ def item_lines(items: Iterable[LineItem], currency: str) -> Iterator[str]:
             job,
             attempt,
             cell(iv.user),
-            offer,
+            offer[0],
+            price / MICRO,
+            on_demand_price / MICRO,
+            offer[1],
             hours / MICRO,
             gpu_hours / MICRO,
             cost / MICRO,
