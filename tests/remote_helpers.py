@@ -116,19 +116,19 @@ def write_ssh_config(root: Path, nodes: list[RunningNode], *, host_keys: dict[st
 def openssh(config: Path, *args: str, input: bytes | None = None,
             timeout: float = 30.0) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(["ssh", "-F", str(config), *args], input=input, capture_output=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[RunningNode]:
+@pytest.fixture(name="node")
+def node_fixture(tmp_path: Path) -> Iterator[RunningNode]:
     """A running node with env.json {"SKYTUI_TEST_VAR": "hello world"}."""
     n = start_node(tmp_path, "node1", env={"SKYTUI_TEST_VAR": "hello world"})
     yield n
     n.stop()
 
 
-@pytest.fixture
-async def pool() -> AsyncIterator[SSHPool]:
+@pytest.fixture(name="pool")
+async def pool_fixture() -> AsyncIterator[SSHPool]:
     p = SSHPool()
     yield p
     await p.close()

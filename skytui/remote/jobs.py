@@ -88,7 +88,7 @@ async def start_detached(pool: SSHPool, addr: NodeAddress, job_id: str, script: 
     """Start `script` (bash) on the node so it survives the SSH connection; idempotent per id.
 
     Starting a job id that already started does nothing, so a launch retried after a crash
-    never runs the script twice. Returns once the job's `pid` is written.
+    never runs the script twice. Returns once the job's `pid` and `pgid` are written.
     """
     d = job_dir(job_id)
     command = f"""set -e
@@ -103,8 +103,8 @@ printf '%s' {shlex.quote(_WRAPPER)} > wrapper.sh
 if command -v setsid > /dev/null 2>&1; then s=setsid; else s=; fi
 $s nohup bash wrapper.sh > /dev/null 2>&1 < /dev/null &
 i=0
-while [ ! -s pid ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done
-[ -s pid ] || {{ echo "the job's wrapper did not start" >&2; exit 1; }}
+while {{ [ ! -s pid ] || [ ! -s pgid ]; }} && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done
+[ -s pgid ] || [ -s exit_code ] || {{ echo "the job's wrapper did not start" >&2; exit 1; }}
 """
     result = await run(pool, addr, command, input=script.encode())
     if not result.ok:

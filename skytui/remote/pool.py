@@ -10,6 +10,7 @@ from skytui.errors import RemoteError
 
 if TYPE_CHECKING:
     import asyncssh
+    from typing_extensions import Self
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,15 @@ class SSHPool:
 
         from skytui.remote.hostkeys import pinned_known_hosts
 
-        options: dict[str, Any] = dict(
-            username=addr.user, client_keys=[addr.key_path], known_hosts=pinned_known_hosts(
-                addr.host_key), config=None, agent_path=None, agent_forwarding=False,
-            x11_forwarding=False, preferred_auth="publickey", encoding=None,
-            keepalive_interval=self.keepalive_interval,
-            keepalive_count_max=self.keepalive_count_max,
-            connect_timeout=self.connect_timeout)
+        # config=None: the user's ~/.ssh/config (ProxyCommand, Host *) must not steer us.
+        options: dict[str, Any] = {
+            "username": addr.user, "client_keys": [addr.key_path],
+            "known_hosts": pinned_known_hosts(addr.host_key), "config": None,
+            "agent_path": None, "agent_forwarding": False, "x11_forwarding": False,
+            "preferred_auth": "publickey", "encoding": None,
+            "keepalive_interval": self.keepalive_interval,
+            "keepalive_count_max": self.keepalive_count_max,
+            "connect_timeout": self.connect_timeout}
         try:
             return await asyncssh.connect(addr.host, addr.port, **options)
         except (OSError, asyncssh.Error, asyncio.TimeoutError) as e:
@@ -113,7 +116,7 @@ class SSHPool:
         for conn in conns:
             await conn.wait_closed()
 
-    async def __aenter__(self) -> SSHPool:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -84,10 +84,10 @@ class _Uploader:
         import asyncssh
 
         target = os.readlink(local)
-        if have is not None and have.type == asyncssh.FILEXFER_TYPE_SYMLINK:
-            if await self.sftp.readlink(rfile) == target:
-                self.result.skipped += 1
-                return
+        if (have is not None and have.type == asyncssh.FILEXFER_TYPE_SYMLINK
+                and await self.sftp.readlink(rfile) == target):
+            self.result.skipped += 1
+            return
         if have is not None:
             await self.sftp.remove(rfile)
         await self.sftp.symlink(target, rfile)

@@ -100,17 +100,19 @@ async def tail(pool: SSHPool, addr: NodeAddress, job_id: str, *, offset: int = 0
 
         pending = b""
         lost: str | None = None
+        read: asyncio.Future[bytes] | None = None
         try:
             while True:
-                try:
-                    data = await asyncio.wait_for(proc.stdout.read(_CHUNK),
-                                                  flush_after if pending else None)
-                except asyncio.TimeoutError:
+                # One read stays pending across flush timeouts: cancelling it could drop data.
+                read = read or asyncio.ensure_future(proc.stdout.read(_CHUNK))
+                done, _ = await asyncio.wait({read}, timeout=flush_after if pending else None)
+                if not done:
                     # A partial line (a prompt, a progress bar) waited long enough: show it.
                     delivered += len(pending)
                     chunk, pending = pending, b""
                     yield TailEvent("data", delivered, chunk)
                     continue
+                data, read = read.result(), None
                 if not data:
                     break
                 pending += data
@@ -125,6 +127,8 @@ async def tail(pool: SSHPool, addr: NodeAddress, job_id: str, *, offset: int = 0
                 raise
             lost = str(e) or type(e).__name__
         finally:
+            if read is not None:
+                read.cancel()
             proc.close()
 
         status = exit_status_of(proc) if lost is None else None

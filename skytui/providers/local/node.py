@@ -4,7 +4,8 @@ Run as `python -m skytui.providers.local.node --node-dir NODEDIR --disk DISKDIR 
 NODEDIR holds `host_key`, `authorized_keys` and `env.json` (written by the provider) and the
 node writes `pid`, `port` (atomically, once it accepts connections) and `node.log` there.
 Commands run as real processes (`bash -c CMD`) with HOME=cwd=DISKDIR and the host's PATH, so
-OpenSSH's ssh, scp (SFTP), rsync, VS Code Remote-SSH and `ssh -L` work against it.
+OpenSSH's ssh, scp (SFTP or -O), rsync (if installed), VS Code Remote-SSH and `ssh -L`
+work against it.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import termios
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncssh
 from asyncssh.stream import SSHServerStreamSession  # serves the SFTP subsystem for us
@@ -70,12 +70,24 @@ class Node:
         return path
 
 
-class _NodeSFTP(asyncssh.SFTPServer):  # type: ignore[misc]
+class _NodeSFTP(asyncssh.SFTPServer):
     """SFTP rooted at the process cwd (HOME) that ends with exit status 0, as sftp-server does."""
 
     def exit(self) -> None:
         # scp and sftp treat a channel closed without an exit status as a failure.
         self.channel.exit(0)
+
+
+def _new_sftp(chan: Any) -> asyncssh.SFTPServer:
+    return _NodeSFTP(cast(asyncssh.SSHServerChannel[bytes], chan))
+
+
+def _sftp_session() -> SSHServerStreamSession[bytes]:
+    """asyncssh's stream session running our SFTP server, speaking SFTP v3 as OpenSSH does."""
+    try:
+        return SSHServerStreamSession(None, _new_sftp, sftp_version=3)
+    except TypeError:  # asyncssh releases before SFTP v4 support take no version
+        return SSHServerStreamSession(None, _new_sftp)
 
 
 def _close_session(path: Path | None) -> None:
@@ -84,7 +96,7 @@ def _close_session(path: Path | None) -> None:
 
 
 def _signal_number(name: str) -> int | None:
-    sig = getattr(signal, "SIG" + name.upper().removeprefix("SIG"), None)
+    sig = signal.Signals.__members__.get("SIG" + name.upper().removeprefix("SIG"))
     return int(sig) if sig is not None else None
 
 
@@ -162,14 +174,14 @@ class _PtyInput(asyncio.Protocol):
         self.session.resume_input()
 
 
-class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
+class NodeSession(asyncssh.SSHServerSession[bytes]):
     """One SSH session channel: a command, a shell (with or without a PTY) or SFTP."""
 
     def __init__(self, node: Node) -> None:
         self.node = node
         self.chan: Any = None
         self.term: tuple[str, tuple[int, int, int, int]] | None = None
-        self.sftp: SSHServerStreamSession | None = None
+        self.sftp: SSHServerStreamSession[bytes] | None = None
         self.transport: asyncio.SubprocessTransport | None = None
         self.pgid: int | None = None
         self.master: int | None = None
@@ -200,7 +212,7 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
     def subsystem_requested(self, subsystem: str) -> bool:
         if subsystem != "sftp":
             return False
-        self.sftp = SSHServerStreamSession(None, _NodeSFTP, 3)  # SFTP v3, as OpenSSH
+        self.sftp = _sftp_session()
         self.sftp.connection_made(self.chan)
         return True
 
@@ -223,8 +235,11 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
             self.chan.write_stderr(f"skytui node: cannot start command: {e}\r\n".encode())
             self.chan.exit(127)
             return
-        if self.finished and self.returncode is None:  # the client left while we were starting
-            _killpg(self.pgid, signal.SIGHUP)
+        if self.finished:
+            if self.returncode is None:  # the client left while we were starting
+                _killpg(self.pgid, signal.SIGHUP)
+            else:
+                self._release()
             return
         if interactive and not self.finished:
             self.session_file = self.node.open_session("shell" if command is None else "tty")
@@ -281,7 +296,7 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
         elif self.transport is not None:
             stdin = self.transport.get_pipe_transport(0)
             if stdin is not None and not stdin.is_closing():
-                stdin.write(data)  # type: ignore[union-attr]
+                cast(asyncio.WriteTransport, stdin).write(data)
 
     def eof_received(self) -> bool:
         if self.sftp is not None:
@@ -328,7 +343,13 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
         self.chan.pause_reading()
 
     def resume_input(self) -> None:
-        self.chan.resume_reading()
+        # Not synchronously: asyncio's pipe transport calls us from its flush and would close
+        # the pipe with our fresh writes unsent if the client's EOF were delivered right here.
+        asyncio.get_running_loop().call_soon(self._resume_input)
+
+    def _resume_input(self) -> None:
+        if not self.finished:
+            self.chan.resume_reading()
 
     # Terminal and signals --------------------------------------------------------------
     def terminal_size_changed(self, width: int, height: int, pixwidth: int,
@@ -358,6 +379,9 @@ class NodeSession(asyncssh.SSHServerSession):  # type: ignore[misc]
 
     def exited(self, returncode: int | None) -> None:
         self.returncode = returncode
+        if self.finished:  # the client left first; only the process was left to reap
+            self._release()
+            return
         if self.master is not None and self.open_outputs:
             # Background jobs may hold the terminal open; do not wait for them forever.
             asyncio.get_running_loop().call_later(_PTY_DRAIN_S, self._drained)
@@ -432,11 +456,12 @@ class _Upstream(asyncio.Protocol):
             self.session.chan.pause_reading()
 
     def resume_writing(self) -> None:
+        # Deferred for the same reason as NodeSession.resume_input.
         if self.session is not None:
-            self.session.chan.resume_reading()
+            asyncio.get_running_loop().call_soon(self.session.chan.resume_reading)
 
 
-class ForwardSession(asyncssh.SSHTCPSession):  # type: ignore[misc]
+class ForwardSession(asyncssh.SSHTCPSession[bytes]):
     """A `ssh -L` connection to a port on the node, counted as use of the node while open."""
 
     def __init__(self, node: Node, upstream: _Upstream) -> None:
@@ -476,7 +501,7 @@ class ForwardSession(asyncssh.SSHTCPSession):  # type: ignore[misc]
             self.upstream.transport.close()
 
 
-class NodeServer(asyncssh.SSHServer):  # type: ignore[misc]
+class NodeServer(asyncssh.SSHServer):
     """Per-connection policy: the user's key only, sessions, and forwards to the node itself."""
 
     def __init__(self, node: Node) -> None:
@@ -537,10 +562,10 @@ async def _listen(node: Node, port: int) -> Any:
     def make_server() -> NodeServer:
         return NodeServer(node)
 
-    options: dict[str, Any] = dict(
-        server_factory=make_server, server_host_keys=[str(node.node_dir / "host_key")],
-        encoding=None, allow_pty=True, agent_forwarding=False, x11_forwarding=False,
-        reuse_address=True)
+    options: dict[str, Any] = {
+        "server_factory": make_server, "server_host_keys": [str(node.node_dir / "host_key")],
+        "encoding": None, "allow_pty": True, "agent_forwarding": False,
+        "x11_forwarding": False, "reuse_address": True}
     try:
         return await asyncssh.listen("127.0.0.1", port, **options)
     except OSError as e:
@@ -571,12 +596,12 @@ async def serve(node_dir: Path, disk: Path, port: int = 0) -> None:
     for conn in list(node.connections):
         conn.close()
     try:
-        await asyncio.wait_for(server.wait_closed(), 3.0)
+        await asyncio.wait_for(server.wait_closed(), 2.0)
     except asyncio.TimeoutError:
         pass
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m skytui.providers.local.node")
     parser.add_argument("--node-dir", required=True, type=Path)
     parser.add_argument("--disk", required=True, type=Path)
@@ -588,13 +613,17 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
     disk.mkdir(parents=True, exist_ok=True)
+    code = 0
     try:
-        asyncio.run(serve(node_dir, disk, args.port))
+        asyncio.new_event_loop().run_until_complete(serve(node_dir, disk, args.port))
     except Exception:
         log.exception("node failed")
-        return 1
-    return 0
+        code = 1
+    # Leave at once: the connections are closed and their commands hung up; waiting for
+    # half-started sessions to unwind could keep a stopping node alive for no one.
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,0 +1,134 @@
+"""`skytui jobs`: the managed-job queue, launch, cancel and every attempt's logs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from skytui.errors import SkytuiError
+
+
+def run(args: argparse.Namespace) -> int:
+    action = args.action
+    if action is None:
+        return queue(args)
+    if action == "launch":
+        return launch(args)
+    if action == "cancel":
+        return cancel(args)
+    return logs(args)
+
+
+def _job_id(args: argparse.Namespace) -> int:
+    if len(args.args) != 1 or not args.args[0].isdigit():
+        raise SkytuiError(f"jobs {args.action} needs one job id", f"e.g. skytui jobs {args.action} 3")
+    return int(args.args[0])
+
+
+def queue(args: argparse.Namespace) -> int:
+    from skytui.cli.output import table
+    from skytui.core.context import Core
+    from skytui.core.jobs import queue_rows
+
+    rows = queue_rows(Core())
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("No managed jobs. Submit one: skytui jobs launch TASK.yaml --spot")
+        return 0
+    print(table(["ID", "NAME", "STATUS", "WHERE", "SPOT", "RECOVERIES", "ATTEMPTS", "DURATION", "LAST EVENT"],
+                [(r["id"], r["name"], r["status"], _where(r), "yes" if r["spot"] else "no", r["recoveries"],
+                  r["attempts"], _duration(r["duration_s"]), r["last_event"]) for r in rows]))
+    _say_who_watches()
+    return 0
+
+
+def _where(r: dict[str, Any]) -> str:
+    return f"{r['cloud']} {r['region']}/{r['zone']}" if r["region"] else "-"
+
+
+def _duration(s: float | None) -> str:
+    if s is None:
+        return "-"
+    s = int(s)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def _say_who_watches() -> None:
+    from skytui.core.watcher import lock_holder
+
+    h = lock_holder()
+    if h is None:
+        sys.stderr.write("no watcher is running: start one with `skytui --daemon` (or open the dashboard)\n")
+    else:
+        sys.stderr.write(f"watched by the {h.kind} (pid {h.pid})\n")
+
+
+def launch(args: argparse.Namespace) -> int:
+    from skytui.cli.commands import load_task_arg, overrides, parse_envs
+    from skytui.core import resources
+    from skytui.core.context import Core
+    from skytui.core.jobs import submit
+    from skytui.core.watcher import lock_holder
+
+    if len(args.args) != 1:
+        raise SkytuiError("jobs launch needs one task file", "e.g. skytui jobs launch train.yaml --spot")
+    task = resources.apply(load_task_arg(args.args[0], parse_envs(args.env)), overrides(args))
+    core = Core()
+    if not args.yes and sys.stdin.isatty():
+        from skytui.core.launcher import make_plan
+
+        best = make_plan(core, task).require().candidates[0]
+        answer = input(f"Launch a managed job on {best.cloud} {best.region}/{best.zone} "
+                       f"({best.instance_type}{', spot' if best.spot else ''}, ${best.price_per_hour:.3f}/h)? "
+                       "[Y/n] ").strip().lower()
+        if answer not in ("", "y", "yes"):
+            raise SkytuiError("cancelled", "nothing was submitted")
+    job_id = submit(core, task, name=args.name)
+    job = core.store.job(job_id)
+    print(f"managed job {job_id} submitted (cluster {job.cluster if job else '?'})")
+    h = lock_holder()
+    if h is None:
+        from skytui.cli.daemon import spawn_from_cli
+
+        state, pid = spawn_from_cli()
+        what = "started the watcher daemon" if state == "started" else "the watcher daemon is running"
+        print(f"{what} (pid {pid}) so the job is watched; `skytui daemon stop` ends it")
+    else:
+        print(f"the {h.kind} (pid {h.pid}) watches it")
+    print(f"follow it: skytui jobs logs {job_id} -f   (queue: skytui jobs)")
+    return 0
+
+
+def cancel(args: argparse.Namespace) -> int:
+    from skytui.cli.commands import run_core
+    from skytui.core.jobs import request_cancel
+    from skytui.core.watcher import lock_holder
+    from skytui.core.watcher.loop import cancel_now
+
+    job_id = _job_id(args)
+
+    async def go(core: Any) -> str:
+        job = request_cancel(core, job_id)
+        if job.status != "CANCELLING":
+            return f"job {job_id} is {job.status}"
+        h = lock_holder()
+        if h is not None:
+            return f"job {job_id} is CANCELLING: the {h.kind} (pid {h.pid}) tears its cluster down"
+        await cancel_now(core, job)  # nobody watches: do it here
+        return f"job {job_id} cancelled; cluster {job.cluster} torn down"
+
+    print(run_core(go, progress=False))
+    return 0
+
+
+def logs(args: argparse.Namespace) -> int:
+    from skytui.cli.commands import run_core, write_out
+    from skytui.core.jobs import stream_job_logs
+
+    job_id = _job_id(args)
+    return run_core(lambda core: stream_job_logs(core, job_id, follow=args.follow, on_output=write_out),
+                    progress=False)

@@ -1,0 +1,95 @@
+"""`skytui --demo`: a small live fleet on the local cloud so a newcomer sees every view move."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from skytui.core.context import Core
+from skytui.errors import SkytuiError
+
+log = logging.getLogger("skytui.demo")
+
+DEV_VMS = ("demo-dev-1", "demo-dev-2")
+JOB_NAME = "demo-train"
+PREEMPT_EVERY_S = 120.0  # "every couple of minutes": often enough to watch a recovery happen
+# A pure-shell "training" loop, so it runs on any machine; it resumes from its checkpoint.
+TRAIN = r"""ckpt="$HOME/demo-ckpt"; step=$(cat "$ckpt" 2>/dev/null || echo 0)
+echo "resuming at step $step"
+while [ "$step" -lt 100000 ]; do
+  step=$((step + 1)); echo "step $step loss 0.$((RANDOM % 1000))"
+  [ $((step % 10)) -eq 0 ] && echo "$step" > "$ckpt" && echo "checkpoint at step $step"
+  sleep 1
+done"""
+
+
+@dataclass
+class DemoFleet:
+    """What `start_demo` made or found already running."""
+
+    dev_vms: list[str]
+    job_id: int | None
+    note: str = ""
+
+
+async def start_demo(core: Core) -> DemoFleet:
+    """Two dev VMs and one spot managed job; running it twice reuses what is there."""
+    from skytui.core.clusters import LaunchOptions, launch
+    from skytui.task.spec import Task
+
+    async def dev(name: str) -> None:
+        c = core.store.cluster(name)
+        if c is not None and c.status in ("UP", "INIT"):
+            return
+        await launch(core, name, Task(name=name), LaunchOptions(is_dev=True, autostop_minutes=60))
+
+    problems = []
+    # One after the other: launches sharing one store connection must not interleave transactions.
+    for n in DEV_VMS:
+        try:
+            await dev(n)
+        except Exception as exc:
+            log.warning("demo dev VM %s failed", n, exc_info=exc)
+            problems.append(f"{n}: {exc}")
+    job_id, note = submit_demo_job(core)
+    if problems:
+        raise SkytuiError(f"the demo fleet is partly up: {'; '.join(problems)}", "see the log for details")
+    return DemoFleet(list(DEV_VMS), job_id, note)
+
+
+def submit_demo_job(core: Core) -> tuple[int | None, str]:
+    """Queue the spot job once (the watcher launches it); a note when managed jobs are not here."""
+    try:
+        from skytui.core.jobs import submit
+    except ImportError:
+        return None, "managed jobs are not in this build: the demo has no spot job"
+    from skytui.store.models import JOB_TERMINAL
+    from skytui.task.spec import Resources, Task
+
+    for j in core.store.jobs():
+        if j.name == JOB_NAME and j.status not in JOB_TERMINAL:
+            return j.id, ""
+    task = Task(name=JOB_NAME, run=TRAIN, resources=(Resources(cloud="local", use_spot=True),))
+    return submit(core, task, name=JOB_NAME), ""
+
+
+async def preempt_demo_job(core: Core, stop: asyncio.Event, every: float = PREEMPT_EVERY_S) -> None:
+    """Kill the demo job's spot node every `every` seconds, as a cloud reclaiming it would."""
+    from skytui.providers.local.provider import LocalCloud
+
+    cloud = LocalCloud(core.config.local)
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+            return
+        except asyncio.TimeoutError:
+            pass
+        job = next((j for j in core.store.jobs(statuses=["RUNNING"]) if j.name == JOB_NAME), None)
+        if job is None or not job.cluster:
+            continue
+        victims = [i for i in await asyncio.to_thread(cloud.list_all)
+                   if i.cluster == job.cluster and i.state == "running"]
+        for i in victims:
+            await asyncio.to_thread(cloud.preempt, i.id)
+            log.info("demo: preempted %s of %s", i.id, job.cluster)

@@ -1,0 +1,199 @@
+"""One launch attempt of a managed job: place, provision (or adopt), boot, set up, start."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import TYPE_CHECKING
+
+from skytui.core import clusters as cluster_ops
+from skytui.core import launcher
+from skytui.core.jobs.secrets import load_secrets
+from skytui.core.jobs.taskjson import task_from_json
+from skytui.core.jobs.teardown import release_cluster
+from skytui.core.planner import Location, Plan
+from skytui.core.watcher.hooks import Stopping
+from skytui.core.watcher.records import (
+    Opened,
+    last_attempt,
+    open_attempt,
+    place_attempt,
+    request_base,
+)
+from skytui.core.watcher.strategy import relaunch_plan, strategy_for
+from skytui.errors import CapacityError, ProviderError, RemoteError, SkytuiError
+from skytui.providers.base import Instance
+from skytui.store.models import Job
+from skytui.task.spec import Task
+
+if TYPE_CHECKING:
+    from skytui.core.watcher.loop import Watcher
+
+log = logging.getLogger("skytui.watcher")
+
+# Attempt endings after which the next attempt avoids the place the nodes were lost.
+LOST_REASONS = ("preempted", "node-lost", "unreachable", "job-gone", "boot-failed")
+
+
+def lost_location(w: Watcher, job: Job) -> Location | None:
+    prev = [a for a in w.core.store.attempts(job.id) if a.ended_at is not None]
+    if not prev or not prev[-1].region:
+        return None
+    a = prev[-1]
+    if not (a.end_reason or "").startswith(LOST_REASONS):
+        return None
+    return Location(a.cloud or "local", a.region, a.zone)  # type: ignore[arg-type]
+
+
+def load_job_task(job: Job) -> Task:
+    return task_from_json(job.task_json, load_secrets(job.id))
+
+
+def _reuse_in_place(w: Watcher, job: Job) -> str | None:
+    """The cluster's request id when the last attempt ended by the job's own exit on healthy nodes."""
+    c = w.core.store.cluster(job.cluster or "")
+    prev = last_attempt(w.core.store, job.id)
+    if c is None or c.status != "UP" or prev is None:
+        return None
+    if prev.ended_at is None:
+        return c.request_id if prev.request_id == c.request_id and prev.request_id != request_base(
+            job.id, prev.attempt) else None
+    return c.request_id if (prev.end_reason or "").startswith("exit-code") else None
+
+
+async def run_attempt(w: Watcher, job_id: int) -> None:
+    """Drive one attempt to RUNNING, or to backoff / a terminal state, recording every decision."""
+    store = w.core.store
+    job = store.job(job_id)
+    if job is None or job.cluster is None:
+        return
+    reuse = _reuse_in_place(w, job)
+    opened = open_attempt(store, job_id, job.cluster, reuse_request=reuse)
+    if opened is None:
+        return
+    task = load_job_task(job)
+    n = opened.attempt.attempt
+    try:
+        if reuse is not None and opened.attempt.request_id == reuse:
+            await _restart_in_place(w, job, task, n)
+        else:
+            await _launch(w, job, task, opened)
+    except Stopping:
+        raise  # resumed from this step by the next watcher
+    except CapacityError as exc:
+        await w.no_capacity(job, n, str(exc))
+    except SetupFailed as exc:
+        await w.end_job(job_id, n, "FAILED_SETUP", f"setup-failed: {exc}", exit_code=None,
+                        message=f"job {job_id}: {exc}", from_status=("STARTING",))
+    except (SkytuiError, OSError) as exc:
+        await w.boot_failed(job, n, str(exc))
+    except Exception as exc:  # a bug of ours must not leave the job stuck in STARTING
+        log.exception("attempt %s of job %s failed", n, job_id)
+        await w.boot_failed(job, n, f"internal error: {type(exc).__name__}: {exc}")
+
+
+class SetupFailed(SkytuiError):
+    """The task's setup exited non-zero: the user's to fix, not something to retry."""
+
+
+async def _restart_in_place(w: Watcher, job: Job, task: Task, n: int) -> None:
+    """Rerun the job's `run` on the same healthy nodes (a restart after a user-code failure)."""
+    core = w.core
+    c = cluster_ops.get_cluster(core, job.cluster or "")
+    nodes = core.store.nodes(c.name)
+    place_attempt(core.store, job.id, n, c.cloud, c.region or "", c.zone)
+    w.checkpoint("after-ssh", n)
+    await launcher.wait_ssh(core, c, nodes, timeout=20)
+    await _start(w, job, task, n, c, nodes, run_setup=False)
+
+
+async def _launch(w: Watcher, job: Job, task: Task, opened: Opened) -> None:
+    core, store = w.core, w.core.store
+    n, base, name = opened.attempt.attempt, opened.attempt.request_id, job.cluster or ""
+    strategy = strategy_for(task, core.config)
+    lost = lost_location(w, job)
+    p = relaunch_plan(lambda blocked: launcher.make_plan(core, task, blocked), strategy, lost).require()
+    if not opened.fresh:
+        p = await _adopt(w, job, p, base)
+    existing = store.cluster(name)
+    if existing is not None and existing.status != "TERMINATED" and existing.request_id != base:
+        await release_cluster(core, job, "replaced")  # the lost attempt's cluster, if still recorded
+        existing = None
+    cand = p.candidates[0]
+    if existing is None or existing.status == "TERMINATED":
+        record = launcher.new_cluster_record(
+            name, cand, task, request_id=base, job_id=job.id, is_dev=False, autostop_minutes=None,
+            autostop_down=False, now=core.clock())
+        store.create_cluster(record)
+    if opened.fresh:
+        where = f"{cand.region}/{cand.zone}"
+        w.event(job.id, f"attempt {n}: launching {name} in {where} ({strategy})", cluster=name)
+    w.checkpoint("before-launch", n)
+    prov = await launcher.provision(core, name, task, p, request_base=base, job_id=job.id)
+    w.checkpoint("after-launch", n)
+    if len(prov.instances) < task.num_nodes:
+        raise ProviderError(f"{prov.candidate.cloud} returned {len(prov.instances)} of {task.num_nodes} "
+                            f"node(s) for request {base}")
+    c = prov.candidate
+    store.update_cluster(
+        name, cloud=c.cloud, region=c.region, zone=c.zone, instance_type=c.instance_type,
+        spot=int(c.spot), accelerator=c.accelerator, accelerator_count=c.accelerator_count,
+        vcpus=c.vcpus, memory_gib=c.memory_gib, price_per_hour=c.price_per_hour,
+        on_demand_price_per_hour=c.on_demand_price_per_node * task.num_nodes)
+    place_attempt(store, job.id, n, c.cloud, c.region, c.zone)
+    store.set_nodes(name, prov.nodes)
+    cluster = cluster_ops.get_cluster(core, name)
+    cluster_ops.open_usage(core, cluster, prov.nodes)
+    nodes = await launcher.wait_ready(core, prov)
+    store.set_nodes(name, nodes)
+    launcher.pin_and_publish(core, name, c.cloud, nodes)
+    await launcher.wait_ssh(core, cluster, nodes)
+    store.transition_cluster(name, ["INIT"], "UP", reason="launched",
+                             event=f"{name} is UP in {c.cloud} {c.region}/{c.zone}")
+    w.checkpoint("after-ssh", n)
+    await _start(w, job, task, n, cluster_ops.get_cluster(core, name), nodes, run_setup=True)
+
+
+async def _adopt(w: Watcher, job: Job, p: Plan, base: str) -> Plan:
+    """A resumed attempt: if the cloud already has nodes for this request, launch exactly there."""
+    regions = sorted({(c.cloud, c.region) for c in p.candidates})
+    found: list[Instance] = []
+    for cloud, region in regions:
+        found += [i for i in await w.core.provider(cloud).list_instances(region)
+                  if i.request_id.startswith(base + "-") and i.state != "terminated"]
+    if not found:
+        return p
+    i = found[0]
+    here = [c for c in p.candidates if (c.cloud, c.region, c.zone, c.instance_type)
+            == (i.cloud, i.region, i.zone, i.instance_type)]
+    if not here:
+        return p  # the plan no longer allows that place: the watcher removes it as an extra
+    w.event(job.id, f"attempt resumed: adopting {len(found)} node(s) already started in "
+                    f"{i.region}/{i.zone} by request {i.request_id}", cluster=job.cluster)
+    return dataclasses.replace(p, candidates=here[:1])
+
+
+async def _start(w: Watcher, job: Job, task: Task, n: int, cluster, nodes, *, run_setup: bool) -> None:  # type: ignore[no-untyped-def]
+    from skytui.remote.jobs import job_state
+
+    core = w.core
+    head = launcher.address(core, cluster, nodes[0])
+    state = await job_state(core.ssh, head, str(n))
+    if state.status == "missing":
+        if run_setup:
+            await launcher.sync(core, cluster, nodes, task)
+            try:
+                await launcher.run_setup(core, cluster, nodes, task, job.task_id)
+            except RemoteError:
+                raise
+            except SkytuiError as exc:
+                raise SetupFailed(str(exc).split(";")[0]) from None
+        w.checkpoint("after-setup", n)
+        await launcher.start_run(core, cluster, nodes, task, job.task_id, str(n))
+    now = core.clock()
+    fresh = core.store.job(job.id)
+    started = fresh.started_at if fresh and fresh.started_at else now
+    core.store.transition_job(job.id, ["STARTING"], "RUNNING", started_at=started,
+                              event=f"attempt {n} running in {cluster.cloud} {cluster.region}/{cluster.zone}",
+                              reason="running")
+    w.attempt_running(job.id)

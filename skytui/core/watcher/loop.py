@@ -1,0 +1,451 @@
+"""The watcher: list each (cloud, region) once per round, reconcile with the store, and act."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from skytui.core.context import Core
+from skytui.core.jobs.logs import append_attempt_log, fetched_size
+from skytui.core.jobs.secrets import forget_secrets
+from skytui.core.jobs.service import ACTIVE
+from skytui.core.jobs.teardown import release_cluster
+from skytui.core.refresh import Reconciled, list_regions, regions_to_watch
+from skytui.core.watcher import autostop
+from skytui.core.watcher.hooks import Stopping, crash_point
+from skytui.core.watcher.lock import Holder
+from skytui.core.watcher.records import last_attempt
+from skytui.core.watcher.settings import WatcherSettings
+from skytui.core.watcher.strategy import Backoff
+from skytui.errors import RemoteError
+from skytui.providers.base import SPOT_PREEMPTED, Instance
+from skytui.store import Cluster
+from skytui.store.models import JOB_TERMINAL, Job
+
+log = logging.getLogger("skytui.watcher")
+
+
+@dataclass
+class WatcherStatus:
+    """What the watcher tells its host (the app, the daemon): its role and what it sees."""
+
+    role: str  # "active" (holds the lock and acts), "observer" or "stopped"
+    holder: Holder | None = None
+    jobs_watched: int = 0
+    orphans: list[str] = field(default_factory=list)
+    last_round_at: float | None = None
+
+
+StatusFn = Callable[[WatcherStatus], None]
+
+
+def hhmm(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%H:%M")
+
+
+class Watcher:
+    """Acts on managed jobs and autostop; exactly one per user holds the lock and runs this."""
+
+    def __init__(self, core: Core, settings: WatcherSettings | None = None, *,
+                 on_status: StatusFn | None = None, holder: Holder | None = None) -> None:
+        self.core = core
+        self.settings = settings or WatcherSettings.from_config(core.config)
+        self.on_status = on_status
+        self.holder = holder
+        self.tasks: dict[int, asyncio.Task[None]] = {}  # launch / end / cancel work per job
+        self.probes: dict[int, asyncio.Task[None]] = {}
+        self.last_probe: dict[int, float] = {}
+        self.unreachable: dict[int, int] = {}
+        self.backoffs: dict[int, Backoff] = {}
+        self.terminating: set[str] = set()
+        self.orphans: dict[str, Instance] = {}
+        self.background: set[asyncio.Task[Any]] = set()
+        self.autostop = autostop.Autostop(self)
+        self.stopping = False
+        self.last_round_at: float | None = None
+        self.jobs_watched = 0
+
+    # -- the loop -------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Rounds until `stop` is set; then let the step in hand finish and return."""
+        from skytui.core.watcher.guard import guard_local_cloud
+
+        guard_local_cloud(self.core)
+        self.report("active")
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    await self.round()
+                except Exception:  # one bad round must not end the watching
+                    log.exception("watcher round failed")
+                self.report("active")
+                wait = max(0.0, self.settings.poll_seconds - (time.monotonic() - started))
+                try:
+                    await asyncio.wait_for(stop.wait(), wait)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        self.stopping = True
+        pending = [t for t in [*self.tasks.values(), *self.probes.values(), *self.background] if not t.done()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=self.settings.stop_grace_seconds)
+            for t in late:
+                t.cancel()
+            if late:
+                await asyncio.wait(late, timeout=5)
+        self.report("stopped")
+
+    def report(self, role: str) -> None:
+        if self.on_status is not None:
+            self.on_status(WatcherStatus(role, self.holder, self.jobs_watched,
+                                         sorted(self.orphans), self.last_round_at))
+
+    def spawn(self, job_id: int, coro: Coroutine[Any, Any, None], *, probe: bool = False) -> None:
+        table = self.probes if probe else self.tasks
+        t = asyncio.get_running_loop().create_task(self._guard(coro))
+        table[job_id] = t
+        t.add_done_callback(lambda _t, j=job_id: table.pop(j, None) if table.get(j) is _t else None)
+
+    def spawn_background(self, coro: Coroutine[Any, Any, Any]) -> None:
+        t = asyncio.get_running_loop().create_task(self._guard(coro))
+        self.background.add(t)
+        t.add_done_callback(self.background.discard)
+
+    @staticmethod
+    async def _guard(coro: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await coro
+        except (Stopping, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("watcher task failed")
+
+    def busy(self, job_id: int) -> bool:
+        t = self.tasks.get(job_id)
+        return t is not None and not t.done()
+
+    def checkpoint(self, step: str, attempt: int) -> None:
+        """A step boundary: a stop request ends the attempt here, to be resumed later."""
+        crash_point(step, attempt)
+        if self.stopping:
+            raise Stopping(step)
+
+    def event(self, job_id: int | None, message: str, *, cluster: str | None = None,
+              reason: str | None = None) -> None:
+        self.core.progress("watcher", message, cluster=cluster, job_id=job_id, reason=reason)
+        log.info("%s", message)
+
+    # -- one round --------------------------------------------------------------------------------
+    async def round(self) -> None:
+        store = self.core.store
+        jobs = store.jobs(statuses=ACTIVE)
+        self.jobs_watched = len(jobs)
+        clusters = store.clusters()
+        listing = await list_regions(self.core, regions_to_watch(self.core, clusters))
+        self.last_round_at = self.core.clock()
+        for job in jobs:
+            self.reconcile(job, listing)
+        self.extras_and_orphans(listing, {j.id: j for j in jobs}, clusters)
+        self.autostop.maybe_check(clusters, listing)
+
+    def reconcile(self, job: Job, listing: Reconciled) -> None:
+        from skytui.core.watcher.attempt import run_attempt
+
+        now = self.core.clock()
+        if job.status == "CANCELLING":
+            t = self.tasks.get(job.id)
+            if t is not None and not t.done() and t.get_name() != "cancel":
+                t.cancel()
+            elif t is None or t.done():
+                self.spawn(job.id, self.finish_cancel(job.id))
+                self.tasks[job.id].set_name("cancel")
+            return
+        if self.busy(job.id):
+            return
+        if job.status in ("PENDING", "RECOVERING"):
+            if job.next_try_at is None or now >= job.next_try_at:
+                self.spawn(job.id, run_attempt(self, job.id))
+        elif job.status == "STARTING":  # interrupted by a crash or a stop: resume it
+            self.spawn(job.id, run_attempt(self, job.id))
+        elif job.status == "RUNNING":
+            self.check_running(job, listing, now)
+
+    def check_running(self, job: Job, listing: Reconciled, now: float) -> None:
+        store = self.core.store
+        c = store.cluster(job.cluster or "")
+        nodes = store.nodes(job.cluster or "") if c else []
+        if c is None or not nodes or c.status == "TERMINATED":
+            self.lost(job, None, [], "node-lost")
+            return
+        key = (c.cloud, c.region or "")
+        if key in listing.errors or key not in listing.instances:
+            return  # the cloud did not answer: judge nothing this round
+        seen = {i.id: i for i in listing.instances[key]}
+        dead = [seen.get(n.instance_id or "") for n in nodes
+                if n.instance_id not in seen or seen[n.instance_id].state in ("terminated", "stopped")]
+        if dead:
+            # A spot node that vanished was reclaimed, whatever label the cloud had time to give.
+            preempted = bool(c.spot) or any(i is not None and i.reason == SPOT_PREEMPTED for i in dead)
+            self.lost(job, c, [n.instance_id for n in nodes if n.instance_id],
+                      "preempted" if preempted else "node-lost")
+            return
+        every = max(self.settings.job_check_seconds, self.jobs_watched * self.settings.job_check_per_job_seconds)
+        if job.id not in self.last_probe:  # first sight: spread checks over the interval, no burst
+            self.last_probe[job.id] = now - random.random() * every
+        due = now - self.last_probe[job.id] >= every
+        running = self.probes.get(job.id)
+        if running is not None and not running.done() and running.get_name() != f"attempt-{job.attempts}":
+            running.cancel()  # still asking the lost nodes of an earlier attempt
+            running = None
+        if due and (running is None or running.done()):
+            self.last_probe[job.id] = now
+            self.spawn(job.id, self.check_job(job, c, nodes), probe=True)
+            self.probes[job.id].set_name(f"attempt-{job.attempts}")
+
+    # -- losing nodes -----------------------------------------------------------------------------
+    def lost(self, job: Job, c: Cluster | None, instance_ids: list[str], why: str,
+             detail: str | None = None) -> bool:
+        """Nodes are gone: end the attempt, mark RECOVERING at once, and relaunch."""
+        from skytui.core.watcher.attempt import run_attempt
+
+        store = self.core.store
+        now = self.core.clock()
+        where = f"{c.region}/{c.zone}" if c else "an unknown place"
+        what = {"preempted": "preempted", "node-lost": "lost its nodes",
+                "unreachable": "became unreachable", "job-gone": "lost its job process"}.get(why, why)
+        msg = f"{job.name} {what} in {where} at {hhmm(now)}; relaunching" + (f" ({detail})" if detail else "")
+        if not store.transition_job(job.id, ["RUNNING"], "RECOVERING", event=msg, reason=why,
+                                    recoveries=job.recoveries + 1, next_try_at=None):
+            return False
+        a = last_attempt(store, job.id)
+        if a is not None:
+            store.end_attempt(job.id, a.attempt, why)
+        self.last_probe.pop(job.id, None)
+        self.unreachable.pop(job.id, None)
+        if c is not None:
+            store.close_usage(c.name, why)
+            store.transition_cluster(c.name, ["UP", "INIT", "PREEMPTED"], "TERMINATED", reason=why,
+                                     event=f"{c.name}: nodes {what} in {where}")
+            self.terminate_later(c.cloud, instance_ids)
+        self.spawn(job.id, run_attempt(self, job.id))
+        return True
+
+    def terminate_later(self, cloud: str, ids: list[str]) -> None:
+        todo = [i for i in ids if i and i not in self.terminating]
+        if not todo:
+            return
+        self.terminating.update(todo)
+
+        async def go() -> None:
+            try:
+                await self.core.provider(cloud).terminate(todo)
+            finally:
+                self.terminating.difference_update(todo)
+
+        self.spawn_background(go())
+
+    # -- a running job's node -------------------------------------------------------------------------
+    async def check_job(self, job: Job, c: Cluster, nodes: list[Any]) -> None:
+        from skytui.core.watcher.probe import probe
+
+        n = job.attempts
+        remote = str(n)
+        try:
+            head, *rest = await asyncio.gather(
+                probe(self.core, c, nodes[0], remote, fetched_size(job.id, n)),
+                *(probe(self.core, c, node, remote) for node in nodes[1:]))
+        except RemoteError as exc:
+            count = self.unreachable.get(job.id, 0) + 1
+            self.unreachable[job.id] = count
+            if count >= self.settings.unreachable_limit:
+                fresh = self.core.store.job(job.id)
+                if fresh is not None and fresh.status == "RUNNING":
+                    self.lost(fresh, c, [x.instance_id for x in nodes if x.instance_id], "unreachable",
+                              detail=f"{count} checks failed while the cloud said running: {exc}")
+            return
+        self.unreachable.pop(job.id, None)
+        append_attempt_log(job.id, n, head.log)
+        states = [head, *rest]
+        if any(s.status == "running" for s in states):
+            return
+        fresh = self.core.store.job(job.id)
+        if fresh is None or fresh.status != "RUNNING" or fresh.attempts != n:
+            return
+        if any(s.status in ("gone", "missing") for s in states):
+            await self.job_gone(fresh, c, nodes, n)
+            return
+        codes = [s.exit_code if s.exit_code is not None else 255 for s in states]
+        await self.job_exited(fresh, c, n, next((x for x in codes if x != 0), 0))
+
+    async def job_exited(self, job: Job, c: Cluster, n: int, code: int) -> None:
+        from skytui.core.watcher.attempt import load_job_task, run_attempt
+
+        if code == 0:
+            await self.end_job(job.id, n, "SUCCEEDED", "exit-code 0", exit_code=0,
+                               message=f"{job.name} succeeded on attempt {n}")
+            return
+        task = load_job_task(job)
+        rec = next((r.job_recovery for r in task.resources if r.job_recovery), None)
+        limit = rec.max_restarts_on_errors if rec and rec.max_restarts_on_errors else \
+            self.core.config.max_restarts_on_errors
+        listed = rec is not None and code in rec.recover_on_exit_codes
+        if listed or job.restarts_on_errors < limit:
+            why = f"exit code {code} is in recover_on_exit_codes" if listed else \
+                f"restart {job.restarts_on_errors + 1} of {limit}"
+            self.core.store.end_attempt(job.id, n, f"exit-code {code}", code)
+            if self.core.store.transition_job(
+                    job.id, ["RUNNING"], "RECOVERING", reason="user-code-failed",
+                    event=f"{job.name} exited with code {code} on attempt {n}; restarting it on "
+                          f"{c.name} ({why})",
+                    restarts_on_errors=job.restarts_on_errors + (0 if listed else 1)):
+                self.spawn(job.id, run_attempt(self, job.id))
+            return
+        await self.end_job(job.id, n, "FAILED", f"exit-code {code}", exit_code=code,
+                           message=f"{job.name} failed with exit code {code} on attempt {n}")
+
+    async def job_gone(self, job: Job, c: Cluster, nodes: list[Any], n: int) -> None:
+        """Policy: a job process gone without an exit code is a lost attempt, retried on new nodes."""
+        prev = [a.end_reason for a in self.core.store.attempts(job.id) if a.attempt < n]
+        streak = 1
+        for reason in reversed(prev):
+            if reason != "job-gone":
+                break
+            streak += 1
+        if streak >= self.settings.max_gone:
+            await self.end_job(job.id, n, "FAILED", "job-gone", exit_code=None,
+                               message=f"{job.name}: the job process vanished without an exit code on "
+                                       f"{streak} attempts in a row; giving up")
+            return
+        self.lost(job, c, [x.instance_id for x in nodes if x.instance_id], "job-gone",
+                  detail="the node answered but the job process ended without an exit code")
+
+    # -- endings ----------------------------------------------------------------------------------------
+    async def end_job(self, job_id: int, n: int, status: str, end_reason: str, *, exit_code: int | None,
+                      message: str, from_status: tuple[str, ...] = ("RUNNING",)) -> None:
+        """A terminal state: record it first (CAS), then tear the cluster down."""
+        store = self.core.store
+        store.end_attempt(job_id, n, end_reason, exit_code)
+        if not store.transition_job(job_id, from_status, status, event=message, reason=end_reason,
+                                    ended_at=self.core.clock()):
+            return
+        job = store.job(job_id)
+        if job is not None:
+            await release_cluster(self.core, job, status.lower())
+        forget_secrets(job_id)
+        self.forget(job_id)
+
+    async def finish_cancel(self, job_id: int) -> None:
+        job = self.core.store.job(job_id)
+        if job is None or job.status != "CANCELLING":
+            return
+        await cancel_now(self.core, job)
+        self.forget(job_id)
+
+    def forget(self, job_id: int) -> None:
+        for table in (self.last_probe, self.unreachable, self.backoffs):
+            table.pop(job_id, None)
+
+    async def no_capacity(self, job: Job, n: int, why: str) -> None:
+        """Nothing had capacity: back off with jitter, or give up after the configured limit."""
+        store, s = self.core.store, self.settings
+        a = next((x for x in store.attempts(job.id) if x.attempt == n), None)
+        waited = self.core.clock() - (a.started_at if a else job.submitted_at)
+        back = "RECOVERING" if job.started_at is not None else "PENDING"
+        fresh = store.job(job.id)
+        if fresh is not None:
+            await release_cluster(self.core, fresh, "no-capacity")
+        if waited >= s.no_resource_timeout_seconds:
+            await self.end_job(job.id, n, "FAILED_NO_RESOURCE", "no-capacity", exit_code=None,
+                               from_status=("STARTING",),
+                               message=f"{job.name}: no capacity for {waited:.0f}s (limit "
+                                       f"{s.no_resource_timeout_seconds:.0f}s): {why}")
+            return
+        backoff = self.backoffs.setdefault(job.id, Backoff(s.backoff_seconds, s.backoff_max_seconds))
+        delay = backoff.next_delay()
+        store.transition_job(job.id, ["STARTING"], back, reason="no-capacity",
+                             next_try_at=self.core.clock() + delay,
+                             event=f"{job.name}: {why}; retrying in {delay:.1f}s "
+                                   f"(waiting {waited:.0f}s of {s.no_resource_timeout_seconds:.0f}s)")
+
+    async def boot_failed(self, job: Job, n: int, why: str) -> None:
+        """The nodes did not come up (lost while booting, SSH never answered): retry after a pause."""
+        store, s = self.core.store, self.settings
+        store.end_attempt(job.id, n, "boot-failed")
+        fresh = store.job(job.id)
+        if fresh is not None:
+            await release_cluster(self.core, fresh, "boot-failed")
+        back = "RECOVERING" if job.started_at is not None else "PENDING"
+        backoff = self.backoffs.setdefault(job.id, Backoff(s.backoff_seconds, s.backoff_max_seconds))
+        delay = backoff.next_delay()
+        store.transition_job(job.id, ["STARTING"], back, reason="boot-failed",
+                             next_try_at=self.core.clock() + delay,
+                             event=f"{job.name}: attempt {n} failed to start ({why}); retrying in {delay:.1f}s")
+
+    def attempt_running(self, job_id: int) -> None:
+        b = self.backoffs.get(job_id)
+        if b is not None:
+            b.reset()
+        self.last_probe[job_id] = self.core.clock()
+
+    # -- instances nobody asked for --------------------------------------------------------------------
+    def extras_and_orphans(self, listing: Reconciled, active: dict[int, Job], clusters: list[Cluster]) -> None:
+        """Terminate extras of known jobs; report (never kill) instances the store does not know."""
+        store = self.core.store
+        known = {c.name for c in clusters}
+        alive = [i for insts in listing.instances.values() for i in insts if i.state != "terminated"]
+        seen_orphans: set[str] = set()
+        ended: dict[int, Job | None] = {}
+        for i in alive:
+            job: Job | None = active.get(i.job_id) if i.job_id is not None else None
+            if job is None and i.job_id is not None:
+                if i.job_id not in ended:
+                    ended[i.job_id] = store.job(i.job_id)
+                job = ended[i.job_id]
+            if job is None:
+                if i.cluster not in known:
+                    seen_orphans.add(i.id)
+                    if i.id not in self.orphans:
+                        self.orphans[i.id] = i
+                        self.event(None, f"orphan instance {i.id} (cluster {i.cluster}) in {i.region}/{i.zone}: "
+                                         "carries our tags but the state does not know it; not touched "
+                                         "(`skytui local ls`)", cluster=i.cluster, reason="orphan")
+                continue
+            if self.busy(job.id) or job.id in self.probes and not self.probes[job.id].done():
+                continue  # an attempt in flight owns its instances
+            if job.status not in JOB_TERMINAL:
+                fresh = store.job(job.id)
+                if fresh is None or fresh.status in ("STARTING", "CANCELLING"):
+                    continue
+                recorded = {n.instance_id for n in store.nodes(fresh.cluster or "")}
+                c = store.cluster(fresh.cluster or "")
+                if c is not None and c.status != "TERMINATED" and i.id in recorded:
+                    continue
+            if i.id in self.terminating:
+                continue
+            self.event(job.id, f"terminating extra instance {i.id} of job {job.id} in {i.region}/{i.zone} "
+                               f"(request {i.request_id}; job is {job.status})", cluster=i.cluster,
+                       reason="extra")
+            self.terminate_later(i.cloud, [i.id])
+        for gone in set(self.orphans) - seen_orphans:
+            self.orphans.pop(gone, None)
+
+
+async def cancel_now(core: Core, job: Job) -> None:
+    """Tear the job's cluster down and end it CANCELLED (the watcher, or the CLI when none runs)."""
+    await release_cluster(core, job, "cancelled")
+    a = last_attempt(core.store, job.id)
+    if a is not None:
+        core.store.end_attempt(job.id, a.attempt, "cancelled")
+    core.store.transition_job(job.id, ["CANCELLING"], "CANCELLED", reason="user-cancelled",
+                              ended_at=core.clock(), event=f"{job.name} cancelled; its cluster is torn down")
+    forget_secrets(job.id)

@@ -1,0 +1,58 @@
+"""The watcher's writes that must be atomic together: opening an attempt, placing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skytui.store import Store
+from skytui.store.models import Attempt, from_row
+
+WAITING = ("PENDING", "RECOVERING", "STARTING")
+
+
+@dataclass(frozen=True)
+class Opened:
+    attempt: Attempt
+    fresh: bool  # False: an interrupted attempt is being resumed
+
+
+def request_base(job_id: int, attempt: int) -> str:
+    """The deterministic request id of one (job, attempt): a resumed launch adopts, never duplicates."""
+    return f"job{job_id}-a{attempt}"
+
+
+def open_attempt(store: Store, job_id: int, cluster: str, *, reuse_request: str | None = None) -> Opened | None:
+    """Move the job to STARTING and return its attempt: the open one, else a new one (counted once)."""
+    now = store.clock()
+    with store.db.transaction() as conn:
+        job = conn.execute("SELECT status, attempts FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if job is None or job["status"] not in WAITING:
+            return None
+        last = conn.execute("SELECT * FROM attempts WHERE job_id = ? ORDER BY attempt DESC LIMIT 1",
+                            (job_id,)).fetchone()
+        if last is not None and last["ended_at"] is None:
+            attempt, fresh = from_row(Attempt, last), False
+        else:
+            n = int(job["attempts"]) + 1
+            attempt = Attempt(job_id=job_id, attempt=n, cluster=cluster,
+                              request_id=reuse_request or request_base(job_id, n), started_at=now)
+            conn.execute(
+                "INSERT INTO attempts(job_id, attempt, cluster, request_id, started_at) VALUES (?,?,?,?,?)",
+                (job_id, n, cluster, attempt.request_id, now))
+            fresh = True
+        conn.execute("UPDATE jobs SET status = 'STARTING', attempts = ?, next_try_at = NULL, updated_at = ? "
+                     "WHERE id = ?", (attempt.attempt, now, job_id))
+    return Opened(attempt, fresh)
+
+
+def place_attempt(store: Store, job_id: int, attempt: int, cloud: str, region: str, zone: str | None) -> None:
+    with store.db.transaction() as conn:
+        conn.execute("UPDATE attempts SET cloud = ?, region = ?, zone = ? WHERE job_id = ? AND attempt = ?",
+                     (cloud, region, zone, job_id, attempt))
+        conn.execute("UPDATE jobs SET cloud = ?, region = ?, zone = ?, updated_at = ? WHERE id = ?",
+                     (cloud, region, zone, store.clock(), job_id))
+
+
+def last_attempt(store: Store, job_id: int) -> Attempt | None:
+    attempts = store.attempts(job_id)
+    return attempts[-1] if attempts else None

@@ -1,0 +1,79 @@
+"""The one registry of dashboard actions: it feeds key bindings, the footer, help and the palette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+CLUSTERS, JOBS, EVENTS, COSTS, GPUS = "clusters", "jobs", "events", "costs", "gpus"
+VIEWS: tuple[tuple[str, str], ...] = (
+    (CLUSTERS, "Clusters"), (JOBS, "Jobs"), (EVENTS, "Events"), (COSTS, "Costs"), (GPUS, "GPUs"),
+)
+ALL = frozenset(v for v, _ in VIEWS)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A key, the app method it runs (`action_<name>`), and where it makes sense."""
+
+    key: str
+    name: str
+    title: str
+    help: str
+    views: frozenset[str] = ALL
+    mutates: bool = False  # off in --read-only
+    footer: bool = True
+    key_display: str | None = None
+
+
+ACTIONS: tuple[Action, ...] = (
+    *(Action(str(i), f"show_view('{v}')", f"View: {title}", f"show the {title} view", footer=False)
+      for i, (v, title) in enumerate(VIEWS, start=1)),
+    Action("s", "ssh", "SSH", "open a shell on the selected cluster (back here when it exits)",
+           frozenset({CLUSTERS, JOBS, GPUS})),
+    Action("l", "logs", "Logs", "stream the selected cluster's or job's log",
+           frozenset({CLUSTERS, JOBS})),
+    Action("x", "stop", "Stop", "stop the selected cluster (disks are kept)", frozenset({CLUSTERS}), True),
+    Action("r", "start", "Start", "start the selected stopped cluster", frozenset({CLUSTERS}), True),
+    Action("d", "down", "Down", "tear the selected cluster down (disks are deleted)",
+           frozenset({CLUSTERS}), True),
+    Action("a", "autostop", "Autostop", "set the selected cluster's autostop", frozenset({CLUSTERS}), True),
+    Action("c", "cancel_job", "Cancel", "cancel the selected managed job", frozenset({JOBS}), True),
+    Action("e", "events_for", "Events of", "show the events of the selected cluster or job",
+           frozenset({CLUSTERS, JOBS})),
+    Action("n", "new_dev", "New dev VM", "launch a new dev VM (GPU picker, region, autostop)", mutates=True),
+    Action("L", "launch_task", "Launch task", "launch a task file (*.yaml) after a dry-run plan",
+           mutates=True),
+    Action("o", "sort_next", "Sort", "sort by the next column (or click a header)", footer=False),
+    Action("O", "sort_reverse", "Reverse sort", "reverse the sort order", footer=False),
+    Action("D", "demo", "Demo fleet", "start the demo fleet on the local cloud", mutates=True, footer=False),
+    Action("slash", "filter", "Filter", "filter the table (substring or regex)", key_display="/"),
+    Action("escape", "clear_filter", "Clear filter", "clear the filter", footer=False),
+    Action("question_mark", "help", "Help", "list every key", key_display="?"),
+    Action("colon", "command_palette", "Palette", "open the command palette (also ctrl+p)",
+           footer=False, key_display=":"),
+    Action("q", "quit_app", "Quit", "quit (offers handing running managed jobs to the daemon)"),
+)
+
+BY_NAME = {a.name: a for a in ACTIONS}
+
+
+def bindings() -> list[Binding]:
+    return [Binding(a.key, a.name, a.title, show=a.footer, key_display=a.key_display) for a in ACTIONS]
+
+
+def method_name(action: Action) -> str:
+    """`show_view('jobs')` -> `show_view`: what `check_action` is asked about."""
+    return action.name.split("(", 1)[0]
+
+
+def lookup(method: str) -> Action | None:
+    for a in ACTIONS:
+        if method_name(a) == method:
+            return a
+    return None
+
+
+def shown_key(action: Action) -> str:
+    return action.key_display or action.key

@@ -1,0 +1,223 @@
+"""What each view shows, as plain rows keyed by identity: formatting, filtering and sorting, no Textual."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Statuses map to theme colours by meaning, so every theme colours them consistently.
+STATUS_TONE: dict[str, str] = {
+    "UP": "success", "RUNNING": "success", "SUCCEEDED": "success",
+    "INIT": "warning", "STARTING": "warning", "PENDING": "warning", "RECOVERING": "warning",
+    "CANCELLING": "warning", "STOPPED": "secondary",
+    "PREEMPTED": "error", "FAILED": "error", "FAILED_SETUP": "error", "FAILED_NO_RESOURCE": "error",
+    "TERMINATED": "secondary", "CANCELLED": "secondary",
+}
+EVENT_TONE: dict[str, str] = {
+    "capacity": "warning", "preempted": "error", "recovery": "warning", "failed": "error",
+    "autostop": "accent", "orphan": "warning",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a view: its key, its header and what colours it."""
+
+    key: str
+    label: str
+    tone: Callable[[str], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: shown cells (strings) and the raw values to sort by."""
+
+    key: str
+    cells: tuple[str, ...]
+    sort: tuple[Any, ...]
+
+    def text(self) -> str:
+        return " ".join(self.cells)
+
+
+def _status_tone(value: str) -> str | None:
+    return STATUS_TONE.get(value)
+
+
+def _event_tone(value: str) -> str | None:
+    return EVENT_TONE.get(value)
+
+
+CLUSTER_COLUMNS = (
+    Column("name", "NAME"), Column("where", "CLOUD/REGION/ZONE"), Column("status", "STATUS", _status_tone),
+    Column("resources", "RESOURCES"), Column("spot", "SPOT"), Column("uptime", "UPTIME"),
+    Column("price", "$/H"), Column("autostop", "AUTOSTOP"), Column("owner", "OWNER"),
+)
+JOB_COLUMNS = (
+    Column("id", "ID"), Column("name", "NAME"), Column("status", "STATUS", _status_tone),
+    Column("recoveries", "RECOVERIES"), Column("cluster", "CLUSTER"), Column("region", "REGION"),
+    Column("duration", "DURATION"), Column("last_event", "LAST EVENT"),
+)
+EVENT_COLUMNS = (
+    Column("time", "TIME"), Column("kind", "KIND", _event_tone), Column("cluster", "CLUSTER"),
+    Column("job", "JOB"), Column("message", "WHAT HAPPENED"), Column("reason", "REASON"),
+)
+COST_COLUMNS = (
+    Column("key", "CLUSTER"), Column("hours", "NODE HOURS"), Column("gpu_hours", "GPU HOURS"),
+    Column("cost", "COST $"), Column("on_demand", "ON-DEMAND $"), Column("savings", "SAVED $"),
+)
+GPU_COLUMNS = (
+    Column("cluster", "CLUSTER"), Column("gpu", "GPU"), Column("count", "GPUS"), Column("nodes", "NODES"),
+    Column("where", "REGION/ZONE"), Column("spot", "SPOT"), Column("price", "$/H"),
+    Column("status", "STATUS", _status_tone),
+)
+LONG_TEXT = 60  # messages are cut here so one long line cannot widen a table forever
+
+
+def duration(seconds: float | None) -> str:
+    """`3d4h`, `2h05m`, `7m`: minute resolution, so a live table doesn't flicker every second."""
+    if seconds is None or seconds < 0:
+        return "-"
+    minutes = int(seconds // 60)
+    days, rem = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rem, 60)
+    if days:
+        return f"{days}d{hours}h"
+    if hours:
+        return f"{hours}h{mins:02d}m"
+    return f"{mins}m"
+
+
+def money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def clock_time(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _cut(text: str | None) -> str:
+    if not text:
+        return ""
+    line = text.splitlines()[0] if text.strip() else ""
+    return line if len(line) <= LONG_TEXT else line[:LONG_TEXT - 1] + "…"
+
+
+def cluster_row(r: Mapping[str, Any], now: float) -> Row:
+    acc, count, nodes = r["accelerator"], r["accelerator_count"], r["num_nodes"]
+    resources = f"{nodes}x {acc}:{count}" if acc else f"{nodes}x {r['instance_type'] or '?'}"
+    where = "/".join(str(p) for p in (r["cloud"], r["region"], r["zone"]) if p)
+    up = r["status"] == "UP" and r["launched_at"] is not None
+    uptime_s = now - r["launched_at"] if up else None
+    minutes = r["autostop_minutes"]
+    autostop = f"{minutes}m{' down' if r['autostop_down'] else ''}" if minutes else "-"
+    price = r["price_per_hour"]
+    status = r["status"]
+    cells = (r["name"], where, status, resources, "spot" if r["spot"] else "", duration(uptime_s),
+             money(price), autostop, r["user"])
+    sort = (r["name"], where, status, (acc or "", count, nodes), r["spot"], uptime_s or -1.0,
+            price or 0.0, minutes or 0, r["user"])
+    return Row(r["name"], cells, sort)
+
+
+ACTIVE_JOB = frozenset({"PENDING", "STARTING", "RUNNING", "RECOVERING", "CANCELLING"})
+
+
+def job_row(r: Mapping[str, Any], now: float) -> Row:
+    started = r["started_at"] or r["submitted_at"]
+    end = r["ended_at"] if r["ended_at"] is not None else (now if r["status"] in ACTIVE_JOB else None)
+    took = end - started if end is not None and started is not None else None
+    region = "/".join(str(p) for p in (r["region"], r["zone"]) if p)
+    cells = (str(r["id"]), r["name"], r["status"], str(r["recoveries"]), r["cluster"] or "", region,
+             duration(took), _cut(r["last_event"]))
+    sort = (r["id"], r["name"], r["status"], r["recoveries"], r["cluster"] or "", region, took or -1.0,
+            r["last_event"] or "")
+    return Row(str(r["id"]), cells, sort)
+
+
+def event_row(e: Any) -> Row:
+    job = "" if e.job_id is None else str(e.job_id)
+    cells = (clock_time(e.ts), e.kind, e.cluster or "", job, _cut(e.message), e.reason or "")
+    sort = (e.ts, e.kind, e.cluster or "", e.job_id or 0, e.message, e.reason or "")
+    return Row(str(e.id), cells, sort)
+
+
+def gpu_row(r: Mapping[str, Any]) -> Row | None:
+    if not r["accelerator"]:
+        return None
+    where = "/".join(str(p) for p in (r["region"], r["zone"]) if p)
+    total = r["accelerator_count"] * r["num_nodes"]
+    cells = (r["name"], r["accelerator"], str(total), str(r["num_nodes"]), where,
+             "spot" if r["spot"] else "", money(r["price_per_hour"]), r["status"])
+    sort = (r["name"], r["accelerator"], total, r["num_nodes"], where, r["spot"], r["price_per_hour"] or 0.0,
+            r["status"])
+    return Row(r["name"], cells, sort)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The header line: what is up, what it costs, who watches."""
+
+    clusters_up: int = 0
+    clusters: int = 0
+    gpus_in_use: int = 0
+    spend_per_hour: float = 0.0
+    jobs_running: int = 0
+    jobs_recovering: int = 0
+    watcher: str = "nobody"
+
+    def line(self) -> str:
+        return (f"clusters up {self.clusters_up}/{self.clusters} │ GPUs in use {self.gpus_in_use} │ "
+                f"spend ${self.spend_per_hour:,.2f}/h │ jobs running {self.jobs_running}, "
+                f"recovering {self.jobs_recovering} │ watching: {self.watcher}")
+
+
+def summarize(clusters: Iterable[Mapping[str, Any]], job_counts: Mapping[str, int], watcher: str) -> Summary:
+    up = total = gpus = 0
+    spend = 0.0
+    for c in clusters:
+        total += 1
+        if c["status"] == "UP":
+            up += 1
+            gpus += (c["accelerator_count"] or 0) * (c["num_nodes"] or 1)
+            spend += c["price_per_hour"] or 0.0
+    return Summary(up, total, gpus, spend, job_counts.get("RUNNING", 0), job_counts.get("RECOVERING", 0), watcher)
+
+
+def matcher(pattern: str) -> Callable[[str], bool]:
+    """`/` filters: a case-insensitive regex; text that is not a valid regex matches literally."""
+    if not pattern:
+        return lambda _text: True
+    try:
+        rx = re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        folded = pattern.lower()
+        return lambda text: folded in text.lower()
+    return lambda text: rx.search(text) is not None
+
+
+def row_matcher(pattern: str, columns: tuple[Column, ...]) -> Callable[[Row], bool]:
+    """`cluster:NAME` (any column key) matches that column exactly; anything else goes to `matcher`."""
+    field, sep, value = pattern.partition(":")
+    keys = [c.key for c in columns]
+    if sep and field in keys and value:
+        index = keys.index(field)
+        return lambda r: r.cells[index] == value
+    keep = matcher(pattern)
+    return lambda r: keep(r.text())
+
+
+def arrange(rows: Mapping[str, Row], *, pattern: str, sort_column: int | None, reverse: bool,
+            columns: tuple[Column, ...] = ()) -> list[Row]:
+    """The rows a table shows, in the order it shows them."""
+    keep = row_matcher(pattern, columns)
+    shown = [r for r in rows.values() if keep(r)] if pattern else list(rows.values())
+    if sort_column is not None:
+        def by(r: Row) -> tuple[bool, Any]:
+            v = r.sort[sort_column]
+            return (v is None, v if v is not None else 0)
+        shown.sort(key=by, reverse=reverse)
+    return shown

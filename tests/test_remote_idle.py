@@ -1,0 +1,63 @@
+"""The idle probe: busy while a job runs or someone is logged in, idle otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from remote_helpers import RunningNode, node_fixture, pool_fixture, wait_for  # noqa: F401  (fixtures)
+
+from skytui.remote.exec import run
+from skytui.remote.idle import IdleState, idle_probe_command, parse_idle
+from skytui.remote.jobs import cancel, job_state, start_detached
+from skytui.remote.pool import SSHPool
+
+pytestmark = pytest.mark.slow
+
+
+async def probe(pool: SSHPool, node: RunningNode) -> IdleState:
+    result = await run(pool, node.addr, idle_probe_command())
+    assert result.ok, result.stderr
+    return parse_idle(result.stdout)
+
+
+async def test_fresh_node_is_idle(node: RunningNode, pool: SSHPool) -> None:
+    assert await probe(pool, node) == IdleState(idle=True, running_jobs=0, sessions=0)
+
+
+async def test_running_job_keeps_the_node_busy(node: RunningNode, pool: SSHPool) -> None:
+    await start_detached(pool, node.addr, "train", "sleep 300\n", {})
+    await start_detached(pool, node.addr, "done", "true\n", {})
+
+    async def finished() -> bool:
+        return (await job_state(pool, node.addr, "done")).status == "exited"
+
+    await wait_for(finished, what="the short job to exit")
+    assert await probe(pool, node) == IdleState(idle=False, running_jobs=1, sessions=0)
+    await cancel(pool, node.addr, "train", grace=1)
+    assert await probe(pool, node) == IdleState(idle=True, running_jobs=0, sessions=0)
+
+
+async def test_open_interactive_session_keeps_the_node_busy(node: RunningNode,
+                                                            pool: SSHPool) -> None:
+    conn = await pool.connection(node.addr)
+    shell = await conn.create_process(term_type="xterm")
+
+    async def counted() -> bool:
+        return (await probe(pool, node)).sessions == 1
+
+    await wait_for(counted, what="the shell to be counted")
+    assert await probe(pool, node) == IdleState(idle=False, running_jobs=0, sessions=1)
+    shell.stdin.write(b"exit\n")
+    await asyncio.wait_for(shell.wait_closed(), 10)
+
+    async def released() -> bool:
+        return (await probe(pool, node)).idle
+
+    await wait_for(released, what="the shell to be forgotten")
+
+
+def test_probe_without_sessions_line_is_not_idle() -> None:
+    assert parse_idle("") == IdleState(idle=False, running_jobs=0, sessions=0)
+    assert parse_idle("a exited 0\nsessions 0\n").idle
+    assert parse_idle("a running -\nsessions 0\n") == IdleState(False, 1, 0)

@@ -1,0 +1,218 @@
+"""Pilot tests of the dashboard against a seeded store: views, live refresh, filter, sort, actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_tui_conf import make_app, seeded_core, utc, wait_for  # noqa: F401
+from test_tui_seed import NOW
+
+from skytui.store import Cluster, Store
+
+pytestmark = pytest.mark.usefixtures("utc")
+
+
+async def test_every_view_shows_the_store(tmp_path: Path) -> None:
+    app = make_app(seeded_core(tmp_path, clusters=5, jobs=5))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        assert app.table("clusters").shown_keys == ["big-train", "dev-alice", "notebook", "spotty", "sweep"]
+        assert app.table("clusters").cell_text("dev-alice", "uptime") == "1h00m"
+        summary = str(app.query_one("#summary").render())
+        assert "clusters up 2/5" in summary and "GPUs in use 9" in summary and "spend $1.50/h" in summary
+        assert "jobs running 1, recovering 1" in summary and "watching: nobody" in summary
+        for key, view, expected in (("2", "jobs", "1"), ("3", "events", "1"), ("4", "costs", "notebook"),
+                                    ("5", "gpus", "dev-alice")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.view == view
+            assert app.query_one("#views").current == view
+            assert expected in app.table(view).shown_keys
+        assert app.table("jobs").cell_text("2", "status") == "RECOVERING"
+        assert app.table("gpus").cell_text("sweep", "count") == "16"
+
+
+async def test_palette_switches_views(tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+
+    app = make_app(seeded_core(tmp_path))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("colon")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"View: Events")
+        await pilot.pause(0.5)  # the palette searches in the background
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.view == "events", 5)
+
+
+async def test_live_refresh_updates_only_changed_cells_and_keeps_the_cursor(tmp_path: Path) -> None:
+    core = seeded_core(tmp_path, clusters=5, jobs=2)
+    app = make_app(core)
+    other = Store(core.store.db.path, clock=lambda: NOW)  # another process, as far as SQLite knows
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.table("clusters")
+        await wait_for(pilot, lambda: table.row_count == 5)
+        table.move_cursor(row=table.get_row_index("sweep"))
+        rebuilds = table.rebuilds
+        other.transition_cluster("dev-alice", ["UP"], "STOPPED", event="dev-alice stopped")
+        await wait_for(pilot, lambda: table.cell_text("dev-alice", "status") == "STOPPED")
+        assert table.rebuilds == rebuilds  # a changed cell, not a redraw
+        assert table.selected_key == "sweep"
+        # A new cluster sorts in above the cursor: the cursor stays on the same cluster.
+        other.create_cluster(Cluster(name="aaa-new", cloud="local", status="INIT", user="carol", updated_at=NOW))
+        await wait_for(pilot, lambda: "aaa-new" in table.shown_keys)
+        assert table.shown_keys[0] == "aaa-new"
+        assert table.selected_key == "sweep"
+        # Gone from the store: gone from the table.
+        other.transition_cluster("big-train", ["STOPPED"], "TERMINATED")
+        await wait_for(pilot, lambda: "big-train" not in table.shown_keys)
+        assert table.selected_key == "sweep"
+
+
+async def test_nothing_changed_means_no_reload(tmp_path: Path) -> None:
+    app = make_app(seeded_core(tmp_path))
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.snapshots_applied == 1)
+        await pilot.pause(0.5)  # ten polls at 50 ms
+        assert app.snapshots_applied == 1
+
+
+async def test_sort_by_key_and_header_click(tmp_path: Path) -> None:
+    app = make_app(seeded_core(tmp_path, clusters=5, jobs=0))
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.table("clusters")
+        await wait_for(pilot, lambda: table.row_count == 5)
+        await pilot.press("O")  # reverse the name order
+        assert table.shown_keys == ["sweep", "spotty", "notebook", "dev-alice", "big-train"]
+        for _ in range(6):  # name -> where -> status -> resources -> spot -> uptime -> price
+            await pilot.press("o")
+        assert table.spec[table.sort_column].key == "price"
+        assert table.shown_keys == ["dev-alice", "big-train", "notebook", "sweep", "spotty"]
+        await pilot.click("#table-clusters", offset=(3, 0))  # the NAME header
+        await pilot.pause()
+        assert table.sort_column == 0
+        assert table.shown_keys[0] == "big-train"
+
+
+async def test_filter_substring_regex_and_column(tmp_path: Path) -> None:
+    app = make_app(seeded_core(tmp_path, clusters=5, jobs=3))
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.table("clusters")
+        await wait_for(pilot, lambda: table.row_count == 5)
+        await pilot.press("slash", *"note")
+        assert table.shown_keys == ["notebook"]
+        await pilot.press("ctrl+a", "ctrl+k", *"^(dev|sp)")
+        assert table.shown_keys == ["dev-alice", "spotty"]
+        await pilot.press("enter")
+        assert table.has_focus
+        await pilot.press("escape")
+        assert len(table.shown_keys) == 5
+        # `e` on a cluster shows its events only.
+        table.move_cursor(row=table.get_row_index("notebook"))
+        await pilot.press("e")
+        await pilot.pause()
+        events = app.table("events")
+        assert app.view == "events" and events.shown_keys
+        assert all(events.cell_text(k, "cluster") == "notebook" for k in events.shown_keys)
+
+
+async def test_read_only_disables_every_change(tmp_path: Path) -> None:
+    core = seeded_core(tmp_path, clusters=5, jobs=2)
+    app = make_app(core, read_only=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.table("clusters")
+        await wait_for(pilot, lambda: table.row_count == 5)
+        table.move_cursor(row=table.get_row_index("dev-alice"))
+        for key in ("x", "d", "a", "n", "L", "D"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert len(app.screen_stack) == 1, key
+        await pilot.press("2", "c")
+        assert len(app.screen_stack) == 1
+        assert app.check_action("down", ()) is False  # not a Jobs action: hidden
+        await pilot.press("1")
+        assert app.check_action("down", ()) is None  # shown dimmed in the footer
+        assert core.store.cluster("dev-alice").status == "UP"
+
+
+async def test_cancel_job_asks_then_marks_it_cancelling(tmp_path: Path) -> None:
+    from skytui.tui.screens.confirm import ConfirmScreen
+
+    core = seeded_core(tmp_path, clusters=1, jobs=3)
+    app = make_app(core)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("2")
+        table = app.table("jobs")
+        await wait_for(pilot, lambda: table.row_count == 3)
+        table.move_cursor(row=table.get_row_index("1"))
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "train-0" in app.screen.body
+        await pilot.press("n")
+        assert core.store.job(1).status == "RUNNING"
+        await pilot.press("c", "y")
+        await wait_for(pilot, lambda: core.store.job(1).status == "CANCELLING")
+        await wait_for(pilot, lambda: table.cell_text("1", "status") == "CANCELLING")
+        table.move_cursor(row=table.get_row_index("3"))  # SUCCEEDED: nothing to cancel
+        await pilot.press("c")
+        assert len(app.screen_stack) == 1
+
+
+async def test_help_lists_every_registered_action(tmp_path: Path) -> None:
+    from skytui.tui.actions import ACTIONS, shown_key
+    from skytui.tui.screens.help import HelpScreen
+
+    app = make_app(seeded_core(tmp_path))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_table = app.screen.query_one("#help-table")
+        keys = [str(help_table.get_row_at(i)[0]) for i in range(help_table.row_count)]
+        assert {shown_key(a) for a in ACTIONS} <= set(keys)
+        await pilot.press("escape")
+        assert len(app.screen_stack) == 1
+
+
+async def test_app_bindings_come_from_the_registry() -> None:
+    from skytui.tui.actions import ACTIONS
+    from skytui.tui.app import SkytuiApp
+
+    keys = {b.key for b in SkytuiApp.BINDINGS}
+    assert {a.key for a in ACTIONS} == keys
+    for a in ACTIONS:
+        assert hasattr(SkytuiApp, "action_" + a.name.split("(")[0]), a.name
+
+
+async def test_empty_store_offers_the_demo(tmp_path: Path) -> None:
+    from skytui.config_model import Config
+    from skytui.core.context import Core
+
+    core = Core(config=Config(), store=Store(tmp_path / "empty.db", clock=lambda: NOW))
+    app = make_app(core)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        hint = app.query_one("#empty-hint")
+        assert not hint.has_class("hidden")
+        assert "demo" in str(hint.render())
+
+
+async def test_provider_errors_back_off_and_never_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skytui.core import refresh
+    from skytui.errors import ProviderError
+
+    calls: list[float] = []
+
+    async def failing(core: object) -> None:
+        calls.append(app.provider_delay)
+        raise ProviderError("local cloud registry is unreadable")
+
+    monkeypatch.setattr(refresh, "refresh_all", failing)
+    app = make_app(seeded_core(tmp_path), provider_refresh_seconds=0.1)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: len(calls) >= 3, 10)
+        assert "provider refresh failed" in app.status_line.text
+        assert app.status_line.state == "error"
+        assert calls[:3] == [0.1, 0.2, 0.4]  # each failure doubles the wait: backing off, not spinning
+        assert app.is_running

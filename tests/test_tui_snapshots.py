@@ -1,0 +1,51 @@
+"""Every view, in the default theme and the light one: fixed clock, UTC, no host names or timings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_tui_conf import make_app, seeded_core, utc, wait_for  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("utc")
+VIEWS = {"clusters": "1", "jobs": "2", "events": "3", "costs": "4", "gpus": "5"}
+
+
+def _app(tmp_path: Path, theme: str) -> Any:
+    return make_app(seeded_core(tmp_path, clusters=5, jobs=5), theme_name=theme)
+
+
+@pytest.mark.parametrize("theme", ["skytui-dark", "skytui-light"])
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_view(snap_compare: Any, tmp_path: Path, view: str, theme: str) -> None:
+    app = _app(tmp_path, theme)
+
+    async def ready(pilot: Any) -> None:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        await pilot.press(VIEWS[view])
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(150, 20), run_before=ready)
+
+
+def test_help_high_contrast(snap_compare: Any, tmp_path: Path) -> None:
+    app = _app(tmp_path, "skytui-high-contrast")
+
+    async def ready(pilot: Any) -> None:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(150, 40), run_before=ready)
+
+
+def test_filtered_clusters_read_only(snap_compare: Any, tmp_path: Path) -> None:
+    app = make_app(seeded_core(tmp_path, clusters=5, jobs=5), read_only=True)
+
+    async def ready(pilot: Any) -> None:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        await pilot.press("slash", *"status:UP", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(150, 20), run_before=ready)
