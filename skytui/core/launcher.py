@@ -198,10 +198,11 @@ async def sync(core: Core, cluster: Cluster, nodes: list[Node], task: Task) -> N
     async def one(n: Node) -> None:
         addr = address(core, cluster, n)
         if task.workdir:
-            await sync_up(core.ssh, addr, Path(task.workdir).expanduser(), WORKDIR)
+            await sync_up(core.ssh, addr, Path(task.workdir).expanduser(), WORKDIR, contents=True)
         for remote, local in task.file_mounts.items():
             target = remote[2:] if remote.startswith("~/") else remote
-            await sync_up(core.ssh, addr, Path(local).expanduser(), target)
+            await sync_up(core.ssh, addr, Path(local).expanduser(), target,
+                          contents=Path(local).expanduser().is_dir())
 
     await asyncio.gather(*(one(n) for n in nodes))
 

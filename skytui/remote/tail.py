@@ -47,7 +47,8 @@ def tail_command(job_id: str, offset: int, follow: bool) -> str:
 p=$(cat "$d/pid" 2>/dev/null)
 [ -n "$p" ] || exec tail -c {start} "$d/log"
 if tail --pid=$$ -c 0 /dev/null > /dev/null 2>&1; then
-  exec tail -c {start} --pid="$p" -f "$d/log"
+  # -s: with --pid, tail checks the job every interval; 1 s (the default) would delay every exit
+  exec tail -s 0.1 -c {start} --pid="$p" -f "$d/log"
 fi
 tail -c {start} -f "$d/log" &
 t=$!

@@ -6,6 +6,7 @@ import contextlib
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -38,6 +39,9 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # One connection serves the event loop and worker threads (the dashboard's loaders):
+        # transactions take turns so one never opens inside another.
+        self._lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = self._open()
@@ -107,14 +111,15 @@ class Database:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that commits as a whole or not at all."""
-        self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self._retry(lambda: self.conn.execute("COMMIT"))
+        with self._lock:
+            self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self._retry(lambda: self.conn.execute("COMMIT"))
 
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap probe for live views."""

@@ -186,6 +186,15 @@ class Store:
             args = st
         return [from_row(Job, r) for r in self.db.conn.execute(sql + " ORDER BY id", args)]
 
+    def job_counts(self, statuses: Iterable[str] | None = None) -> dict[str, int]:
+        """Managed jobs per status, counted in SQL (the header needs it every refresh)."""
+        sql, args = "SELECT status, COUNT(*) FROM jobs", ()
+        if statuses is not None:
+            st = tuple(statuses)
+            sql += f" WHERE status IN ({','.join('?' * len(st))})"
+            args = st
+        return {r[0]: r[1] for r in self.db.conn.execute(sql + " GROUP BY status", args)}
+
     def job_rows(self) -> list[sqlite3.Row]:
         return self.db.conn.execute("SELECT * FROM jobs ORDER BY id").fetchall()
 

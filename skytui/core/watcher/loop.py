@@ -74,9 +74,6 @@ class Watcher:
     # -- the loop -------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Rounds until `stop` is set; then let the step in hand finish and return."""
-        from skytui.core.watcher.guard import guard_local_cloud
-
-        guard_local_cloud(self.core)
         self.report("active")
         try:
             while not stop.is_set():

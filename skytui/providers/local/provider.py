@@ -20,6 +20,8 @@ from skytui.providers.local.registry import Record, Registry
 
 # How long terminated instances stay visible in the console view, as clouds do.
 TERMINATED_VISIBLE_S = 3600.0
+# A node recorded but not yet spawned is booting for at most this long.
+BOOT_GRACE_S = 60.0
 
 
 class LocalCloud(Provider):
@@ -161,6 +163,8 @@ class LocalCloud(Provider):
         """Bring a pending/running record up to date with its process."""
         if rec.state not in ("pending", "running"):
             return
+        if rec.state == "pending" and rec.pid is None and time.time() - rec.created_at < BOOT_GRACE_S:
+            return  # recorded, its process not spawned yet: still booting, not lost
         node_dir = self.node_dir(rec.id)
         if process.is_alive(rec.pid, node_dir):
             port = process.read_port(node_dir)
@@ -197,9 +201,11 @@ class LocalCloud(Provider):
         rec = self.registry.get(instance_id)
         if rec is None or rec.state == "terminated":
             return
-        process.kill_node(rec.pid, self.node_dir(rec.id), hard=True)
-        process.kill_tree_by_marker(rec.id)
+        pid = rec.pid
+        # Record the reason first: a listing between the kill and the record must not say "lost".
         self._set(rec, "terminated", SPOT_PREEMPTED)
+        process.kill_node(pid, self.node_dir(rec.id), hard=True)
+        process.kill_tree_by_marker(rec.id)
 
     async def stop(self, instance_ids: list[str]) -> None:
         await asyncio.to_thread(self._stop, instance_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ class Registry:
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
+        # Calls arrive from asyncio.to_thread workers: one transaction at a time on this connection.
+        self.lock = threading.RLock()
         self.conn.execute("PRAGMA journal_mode=WAL")
         with self.tx() as c:
             for stmt in _SCHEMA.split(";"):
@@ -71,17 +74,19 @@ class Registry:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     def rows(self, where: str = "1", args: tuple = ()) -> list[Record]:  # type: ignore[type-arg]
-        cur = self.conn.execute(f"SELECT * FROM instances WHERE {where} ORDER BY cluster, node, created_at", args)
-        return [Record(**dict(r)) for r in cur]
+        with self.lock:
+            cur = self.conn.execute(f"SELECT * FROM instances WHERE {where} ORDER BY cluster, node, created_at", args)
+            return [Record(**dict(r)) for r in cur]
 
     def get(self, instance_id: str) -> Record | None:
         found = self.rows("id = ?", (instance_id,))
