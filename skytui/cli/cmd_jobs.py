@@ -14,11 +14,15 @@ def run(args: argparse.Namespace) -> int:
     action = args.action
     if action is None:
         return queue(args)
+    if action.isdigit():
+        return show(int(action))
     if action == "launch":
         return launch(args)
     if action == "cancel":
         return cancel(args)
-    return logs(args)
+    if action == "logs":
+        return logs(args)
+    raise SkytuiError(f"jobs: unknown action {action!r}", "use launch, cancel, logs, or a job id")
 
 
 def _job_id(args: argparse.Namespace) -> int:
@@ -44,6 +48,35 @@ def queue(args: argparse.Namespace) -> int:
                   r["attempts"], _duration(r["duration_s"]), r["last_event"]) for r in rows]))
     _say_who_watches()
     return 0
+
+
+def show(job_id: int) -> int:
+    """One job: its attempts and its whole decision trail."""
+    from datetime import datetime
+
+    from skytui.cli.output import table
+    from skytui.core.context import Core
+    from skytui.core.jobs import get_job
+
+    core = Core()
+    job = get_job(core, job_id)
+    print(f"job {job.id} {job.name}: {job.status}, {job.recoveries} recover{'y' if job.recoveries == 1 else 'ies'}")
+    attempts = core.store.attempts(job_id)
+    if attempts:
+        print(table(["ATTEMPT", "WHERE", "STARTED", "ENDED", "WHY IT ENDED", "EXIT"],
+                    [(a.attempt, f"{a.cloud} {a.region}/{a.zone}", _clock(a.started_at), _clock(a.ended_at),
+                      a.end_reason, a.exit_code) for a in attempts]))
+    print("events:")
+    for e in core.store.events(job_id=job_id, limit=200):
+        stamp = datetime.fromtimestamp(e.ts).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"  {stamp}  {e.message}")
+    return 0
+
+
+def _clock(ts: float | None) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "-"
 
 
 def _where(r: dict[str, Any]) -> str:

@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all", "-a", action="store_true", help="include terminated clusters")
 
     s = sub.add_parser("jobs", help="managed jobs (the spot-recovery queue)")
-    s.add_argument("action", nargs="?", choices=["launch", "cancel", "logs"], help="what to do")
+    s.add_argument("action", nargs="?", metavar="ACTION|ID",
+                   help="launch TASK, cancel ID, logs ID; or a job id for its attempts and events")
     s.add_argument("args", nargs="*")
     s.add_argument("--json", action="store_true")
     s.add_argument("-n", "--name")
