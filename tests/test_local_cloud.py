@@ -206,3 +206,32 @@ def test_cli_done_when(sandbox: Path) -> None:
     assert skytui("down", "--all", "--yes").returncode == 0
     listed = json.loads(skytui("local", "ls", "--json").stdout)
     assert all(i["state"] == "terminated" for i in listed)
+
+
+async def test_node_killed_mid_launch_fails_clearly_and_leaves_nothing(
+        sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from skytui.providers.local import process
+
+    real_spawn = process.spawn_node
+    spawned: list[int] = []
+
+    def spawn_then_kill_the_second(node_dir: Path, disk_dir: Path, port: int | None) -> int:
+        pid = real_spawn(node_dir, disk_dir, port)
+        spawned.append(pid)
+        if len(spawned) == 2:
+            os.kill(pid, signal.SIGKILL)  # the VM dies while booting
+        return pid
+
+    monkeypatch.setattr(process, "spawn_node", spawn_then_kill_the_second)
+    core = _core()
+    with pytest.raises(SkytuiError) as err:
+        await clusters.launch(core, "fragile", Task(num_nodes=3, run="true"), clusters.LaunchOptions())
+    assert "launch of fragile failed" in str(err.value) and "went away while booting" in str(err.value)
+    assert "\n" not in str(err.value)
+    live = [i for i in LocalCloud(core.config.local).list_all() if i.state != "terminated"]
+    assert live == []  # no orphan, nothing billing
+    assert core.store.cluster("fragile").status == "TERMINATED"  # type: ignore[union-attr]
+    assert all(r["ended_at"] is not None for r in core.store.usage_rows())
+    await core.aclose()

@@ -80,8 +80,13 @@ def cmd_launch(args: argparse.Namespace) -> int:
     from skytui.core.clusters import LaunchOptions, launch
 
     name = args.cluster or _generated_name(task.name)
-    res = run_core(lambda core: launch(core, name, task, LaunchOptions(detach_run=args.detach_run),
-                                       on_output=write_out))
+    try:
+        res = run_core(lambda core: launch(core, name, task, LaunchOptions(detach_run=args.detach_run),
+                                           on_output=write_out))
+    except KeyboardInterrupt:
+        sys.stderr.write(f"skytui: launch interrupted; if {name} was being created it is left INIT: run the "
+                         f"same launch again to resume it, or `skytui down {name}`\n")
+        return 130
     if res.cluster_job_id is not None and args.detach_run:
         print(f"job {res.cluster_job_id} running on {res.cluster}: skytui logs {res.cluster} "
               f"{res.cluster_job_id} -f")

@@ -78,6 +78,22 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
                                          f"{cand.region}/{cand.zone} ({cand.instance_type})"):
             raise SkytuiError(f"cluster {name} is being launched by another process",
                               "wait for it, or `skytui down` it")
+    try:
+        await _bring_up(core, name, task, p, request_base)
+    except Exception as exc:
+        # A failed launch leaves nothing running or billing. (Ctrl-C is not an Exception: an
+        # interrupted launch stays INIT, and a rerun adopts it or `skytui down` removes it.)
+        await _abandon(core, name, exc)
+        if isinstance(exc, SkytuiError):
+            raise SkytuiError(f"launch of {name} failed: {exc.problem}",
+                              "its nodes were removed; fix the cause and launch again") from None
+        raise
+    cluster = get_cluster(core, name)
+    return await run_on(core, cluster, task, detach=opts.detach_run, on_output=on_output)
+
+
+async def _bring_up(core: Core, name: str, task: Task, p: launcher.Plan, request_base: str) -> None:
+    """Provision, wait for SSH, pin host keys and publish SSH names; then the cluster is UP."""
     prov = await launcher.provision(core, name, task, p, request_base=request_base)
     c = prov.candidate
     core.store.update_cluster(
@@ -95,8 +111,16 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
     await launcher.wait_ssh(core, cluster, nodes)
     core.store.transition_cluster(name, ["INIT"], "UP", event=f"{name} is UP in {c.cloud} {c.region}/{c.zone}",
                                   reason="launched")
-    cluster = get_cluster(core, name)
-    return await run_on(core, cluster, task, detach=opts.detach_run, on_output=on_output)
+
+
+async def _abandon(core: Core, name: str, exc: Exception) -> None:
+    core.progress("failed", f"launch of {name} failed: {exc}; removing what was started", cluster=name,
+                  reason="launch-failed")
+    try:
+        await down(core, name, reason="launch-failed")
+    except Exception as cleanup:  # report both; the first error is the one the user acts on
+        core.progress("failed", f"cleaning up {name} also failed: {cleanup}; run `skytui down {name}`",
+                      cluster=name, reason="cleanup-failed")
 
 
 async def run_on(core: Core, cluster: Cluster, task: Task, *, detach: bool,
