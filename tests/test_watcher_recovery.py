@@ -148,3 +148,23 @@ async def test_cancel_tears_down_a_running_job() -> None:
         await wait_status(core, job_id, "CANCELLED")
     assert not live(core, job_id)
     assert core.store.attempts(job_id)[-1].end_reason == "cancelled"
+
+
+async def test_a_preemption_from_another_process_is_seen_before_the_next_poll() -> None:
+    """The local cloud's change feed wakes the watcher: no waiting out a long poll interval."""
+    import subprocess
+    import sys
+    import time
+
+    core = make_core()
+    slow_poll = dataclasses.replace(FAST, poll_seconds=30.0)
+    job_id = submit(core, job_task())
+    async with watching_ctx(core, slow_poll):
+        await wait_status(core, job_id, "RUNNING", timeout=40)
+        cluster = core.store.job(job_id).cluster  # type: ignore[union-attr]
+        t0 = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "skytui.cli.main", "local", "preempt", cluster],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        await wait_status(core, job_id, "RECOVERING", "STARTING", timeout=10)
+        assert time.monotonic() - t0 < 10  # far inside the 30 s poll interval

@@ -64,6 +64,10 @@ class Core:
             self._providers[cloud] = make_provider(cloud, self.config)
         return self._providers[cloud]
 
+    def providers_in_use(self) -> list[Provider]:
+        """The adapters this process has made so far (the clouds it is watching)."""
+        return list(self._providers.values())
+
     @cached_property
     def ssh(self) -> SSHPool:
         from skytui.remote.pool import SSHPool

@@ -96,3 +96,12 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def terminate(self, instance_ids: list[str]) -> None:
         """Delete instances and their disks; terminating a gone one is a no-op."""
+
+    def change_token(self) -> object | None:
+        """A cheap value that changes when instances may have changed; None if unknown.
+
+        The watcher lists every poll interval anyway; a provider with a cheap change feed
+        (the local cloud's registry; EC2 interruption events, GCE operations later) lets it
+        notice a preemption sooner without listing more often.
+        """
+        return None

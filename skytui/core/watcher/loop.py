@@ -22,6 +22,9 @@ from skytui.core.watcher.hooks import Stopping, crash_point
 from skytui.core.watcher.lock import Holder
 from skytui.core.watcher.records import last_attempt
 from skytui.core.watcher.settings import WatcherSettings
+
+# Between rounds, how often to ask the providers' change feeds whether something happened.
+CHANGE_CHECK_SECONDS = 0.25
 from skytui.core.watcher.strategy import Backoff
 from skytui.errors import RemoteError
 from skytui.providers.base import SPOT_PREEMPTED, Instance
@@ -83,13 +86,27 @@ class Watcher:
                 except Exception:  # one bad round must not end the watching
                     log.exception("watcher round failed")
                 self.report("active")
-                wait = max(0.0, self.settings.poll_seconds - (time.monotonic() - started))
-                try:
-                    await asyncio.wait_for(stop.wait(), wait)
-                except asyncio.TimeoutError:
-                    pass
+                await self.pause(stop, started + self.settings.poll_seconds)
         finally:
             await self.shutdown()
+
+    async def pause(self, stop: asyncio.Event, until: float) -> None:
+        """Wait for the next round; a provider's change feed (when it has one) ends it early."""
+        tokens = self._change_tokens()
+        while not stop.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(stop.wait(), min(left, CHANGE_CHECK_SECONDS))
+            except asyncio.TimeoutError:
+                pass
+            if tokens is not None and self._change_tokens() != tokens:
+                return
+
+    def _change_tokens(self) -> tuple[object, ...] | None:
+        tokens = tuple(p.change_token() for p in self.core.providers_in_use())
+        return tokens if any(t is not None for t in tokens) else None
 
     async def shutdown(self) -> None:
         self.stopping = True

@@ -155,6 +155,12 @@ class LocalCloud(Provider):
             out.append(self._instance(rec))
         return out
 
+    def change_token(self) -> object:
+        # data_version moves when another process commits; total_changes counts our own.
+        with self.registry.lock:
+            version = self.registry.conn.execute("PRAGMA data_version").fetchone()[0]
+            return (version, self.registry.conn.total_changes)
+
     def list_all(self) -> list[Instance]:
         """Every region at once: the console view (`skytui local ls`)."""
         return self._list(None)
