@@ -143,6 +143,60 @@ async def log_stream(tmp: Path) -> tuple[float, list[float]]:
         return time.perf_counter() - t0, latencies
 
 
+def costs_view_load(tmp: Path, n: int = 100_000) -> dict[str, float]:
+    """The Costs view's load (worker thread) over `n` usage intervals of the last 30 days, per grouping."""
+    from skytui.tui.costs import GROUPINGS, load_costs
+
+    store = Store(tmp / "costs.db", clock=lambda: NOW)
+    cols = ("cluster", "node", "user", "cloud", "region", "zone", "instance_type", "accelerator",
+            "accelerator_count", "spot", "price_per_hour", "on_demand_price_per_hour", "started_at", "ended_at",
+            "end_reason", "estimate_source", "kind")
+    rows = []
+    for i in range(n):
+        start = NOW - 30 * 86400 + (i * 25.9) % (30 * 86400)
+        rows.append((f"c{i % 500:04d}", i % 4, f"user{i % 40}", "aws", f"us-east-{i % 3 + 1}", "a", "p4d.24xlarge",
+                     "A100", 8, i % 2, 9.8 if i % 2 else 32.8, 32.8, start, None if i % 1000 == 0 else start + 3600,
+                     None if i % 1000 == 0 else "stopped", "catalog:aws", "compute"))
+    with store.db.transaction() as conn:
+        conn.executemany(f"INSERT INTO usage_intervals({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                         rows)
+    out = {}
+    for by in GROUPINGS:
+        t = time.perf_counter()
+        view = load_costs(store, NOW, by)
+        out[by] = (time.perf_counter() - t) * 1000
+        assert view.rows
+    store.close()
+    return out
+
+
+async def gpus_view_format(nodes: int = 200, per_node: int = 8) -> tuple[float, float, int]:
+    """Formatting one telemetry round for 200 nodes x 8 GPUs with an hour of 5 s history: cold, then warm."""
+    from skytui.core.telemetry.parse import GpuSample, NodeSample
+    from skytui.core.telemetry.ring import FleetHistory
+    from skytui.core.telemetry.sampler import NodeSnapshot
+    from skytui.tui.gpus import SparkCache, telemetry_view
+
+    history = FleetHistory(5.0)
+    snaps = []
+    for n in range(nodes):
+        for k in range(720):
+            t = NOW - 3600 + 5 * k
+            gs = tuple(GpuSample(g, "NVIDIA H200", f"GPU-{n}-{g}", float((n + g + k) % 100), 10.0, 2e4, 143771.0,
+                                 40.0, 300.0, 700.0) for g in range(per_node))
+            sample = NodeSample(t, gs, 0.1, 1e6, 9e5, "ok")
+            history.record(f"c{n // 2}", n % 2, sample)
+        snaps.append(NodeSnapshot(f"c{n // 2}", n % 2, f"c{n // 2}", "ok", sample))
+    cache: SparkCache = {}
+    t = time.process_time()
+    view = telemetry_view(snaps, history, [], NOW, cache=cache)
+    cold = (time.process_time() - t) * 1000
+    t = time.process_time()
+    telemetry_view(snaps, history, [], NOW + 5, cache=cache)
+    warm = (time.process_time() - t) * 1000
+    return cold, warm, sum(len(r) for r in view.rows.values())
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--idle-seconds", type=float, default=20.0)
@@ -177,6 +231,12 @@ async def main() -> None:
         lat.sort()
         print(f"log screen: 100,000 lines in {took:.2f} s (goal <= 5 s); key-to-frame during the stream: "
               f"median {lat[len(lat) // 2]:.0f} ms, max {lat[-1]:.0f} ms over {len(lat)} presses")
+        loads = costs_view_load(tmp)
+        print("Costs view load over 100,000 usage intervals (worker thread): "
+              + ", ".join(f"by {by} {ms:.0f} ms" for by, ms in loads.items()))
+        cold, warm, n = await gpus_view_format()
+        print(f"GPUs view: formatting a round of {n} GPU rows (200 nodes x 8, an hour of history): "
+              f"{cold:.0f} ms CPU when sparklines are drawn (once a minute), {warm:.0f} ms on other rounds")
         rss = await jobs_rss(core)
         print(f"peak RSS with 10,000 jobs shown: {rss:.0f} MB (goal <= 200 MB)")
 

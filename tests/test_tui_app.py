@@ -30,7 +30,7 @@ async def test_every_view_shows_the_store(tmp_path: Path) -> None:
             assert app.query_one("#views").current == view
             assert expected in app.table(view).shown_keys
         assert app.table("jobs").cell_text("2", "status") == "RECOVERING"
-        assert app.table("gpus").cell_text("sweep", "count") == "16"
+        assert app.table("gpus").cell_text("sweep", "gpu") == "H100 x16"
 
 
 async def test_palette_switches_views(tmp_path: Path) -> None:

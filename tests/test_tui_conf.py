@@ -29,6 +29,7 @@ def make_app(core: Core, **kw: Any) -> Any:
     kw.setdefault("clock", lambda: NOW)
     kw.setdefault("provider_refresh_seconds", 0)
     kw.setdefault("watch", False)
+    kw.setdefault("telemetry", False)  # tests that want GPU telemetry hand in a sampler
     kw.setdefault("store_poll_seconds", 0.05)
     return SkytuiApp(core, **kw)
 

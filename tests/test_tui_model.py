@@ -35,11 +35,11 @@ def test_column_filter_matches_one_column_exactly(tmp_path: Path) -> None:
 
 def test_summary_counts_what_is_up_and_running(tmp_path: Path) -> None:
     store = seed_store(tmp_path / "s.db", clusters=5, jobs=5)
-    from skytui.tui.loader import job_counts
+    from skytui.tui.loader import job_counts, spend_now
 
-    s = model.summarize(store.cluster_rows(), job_counts(store), "this app")
+    s = model.summarize(store.cluster_rows(), job_counts(store), "this app", spend_now(store, NOW))
     assert (s.clusters_up, s.clusters, s.gpus_in_use) == (2, 5, 9)
-    assert s.spend_per_hour == 1.5
+    assert s.spend_per_hour == 1.5  # the two UP clusters' open usage; the autostopped one bills nothing
     assert (s.jobs_running, s.jobs_recovering) == (1, 1)
     assert "watching: this app" in s.line()
 

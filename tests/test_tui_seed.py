@@ -27,11 +27,20 @@ def seed_store(path: Path, *, clusters: int = 4, jobs: int = 3, now: float = NOW
             launched_at=now - 3600 * (i + 1) - 60 * i, autostop_minutes=30 if i % 2 == 0 else None,
             is_dev=int(i % 2 == 0)), event=f"launching {name}")
         if status in ("UP", "STOPPED"):
-            store.open_usage(cluster=name, node=0, job_id=None, attempt=None, user=USER, cloud="local",
-                             region="local-1", zone="a", instance_type="local-4x16", accelerator=acc,
-                             accelerator_count=count, spot=int(i % 4 == 2), price_per_hour=0.5 + i * 0.25,
-                             on_demand_price_per_hour=1.0 + i * 0.25, started_at=now - 7200,
-                             estimate_source="local:reference-estimate")
+            spot = i % 4 == 2
+            usage = {"cluster": name, "node": 0, "job_id": None, "attempt": None, "user": USER, "cloud": "local",
+                     "region": "local-1", "zone": "a", "instance_type": "local-4x16", "accelerator": acc,
+                     "accelerator_count": count, "spot": int(spot), "price_per_hour": 0.5 + i * 0.25,
+                     "on_demand_price_per_hour": (1.0 if spot else 0.5) + i * 0.25,
+                     "estimate_source": "local:reference-estimate"}
+            # A week of earlier days, a few hours each, so the daily-spend chart has a shape.
+            for day in range(1, 8):
+                start = now - day * 86400 - 3600 * (i + 1)
+                store.open_usage(**usage, started_at=start)
+                store.close_usage(name, "stopped", ended_at=start + 3600 * ((day * (i + 2)) % 7 + 1))
+            store.open_usage(**usage, started_at=now - 7200)
+            if status == "STOPPED":  # autostopped an hour ago: it bills nothing now
+                store.close_usage(name, "autostop", ended_at=now - 3600)
     job_status = ("RUNNING", "RECOVERING", "SUCCEEDED", "FAILED", "PENDING")
     for j in range(jobs):
         job_id = store.add_job(f"train-{j}", "{}", f"task-{j}", spot=True, event=f"submitted train-{j}")

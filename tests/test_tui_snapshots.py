@@ -49,3 +49,33 @@ def test_filtered_clusters_read_only(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(150, 20), run_before=ready)
+
+
+def test_costs_by_day(snap_compare: Any, tmp_path: Path) -> None:
+    app = _app(tmp_path, "skytui-dark")
+
+    async def ready(pilot: Any) -> None:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        await pilot.press("4", *"g" * 6)  # cluster -> job -> user -> region -> cloud -> gpu -> day
+        await wait_for(pilot, lambda: app.cost_view is not None and app.cost_view.by == "day")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(150, 24), run_before=ready)
+
+
+def test_gpus_with_telemetry(snap_compare: Any, tmp_path: Path) -> None:
+    import asyncio
+
+    from test_tui_gpus import fed_sampler
+
+    core, sampler, _ = asyncio.run(fed_sampler(tmp_path))
+    app = make_app(core, sampler=sampler)
+
+    async def ready(pilot: Any) -> None:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0 and app.telemetry is not None)
+        await pilot.press("5")
+        await wait_for(pilot, lambda: "notebook/0/0" in app.table("gpus").shown_keys)
+        app.table("gpus").move_cursor(row=app.table("gpus").get_row_index("dev-alice/0/0"))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(190, 20), run_before=ready)

@@ -10,6 +10,10 @@ import signal
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skytui.core.context import Core
 
 LOG_BYTES, LOG_BACKUPS = 5 * 1024 * 1024, 3
 
@@ -104,6 +108,16 @@ def _setup_logging(to_stderr: bool) -> None:
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
 
 
+async def sample_gpus(core: Core, stop: asyncio.Event, log: logging.Logger) -> None:
+    """Sample the fleet's GPUs until `stop` (per-minute history for idle-waste reports); failures are logged."""
+    from skytui.core.telemetry.sampler import run_sampler
+
+    try:
+        await run_sampler(core, stop)
+    except Exception:
+        log.exception("GPU telemetry stopped")
+
+
 def run_foreground(*, to_stderr: bool, ready_fd: int | None = None) -> int:
     """The daemon's body: take the lock, watch until SIGTERM, finish the step in hand, exit."""
     from skytui.core.context import Core
@@ -128,10 +142,13 @@ def run_foreground(*, to_stderr: bool, ready_fd: int | None = None) -> int:
         core = Core()
         # The watcher logs its own decisions; the rest (launch stages) is logged here.
         core.listeners.append(lambda p: p.stage != "watcher" and log.info("%s: %s", p.stage, p.message))
+        sampling: list[asyncio.Task[None]] = []
 
         def on_status(s: WatcherStatus) -> None:
             if s.role == "active":
                 tell("started", os.getpid())
+                if not sampling:  # GPU telemetry beside the watcher, only while we act: one sampler per user
+                    sampling.append(asyncio.ensure_future(sample_gpus(core, stop, log)))
             elif s.role == "observer" and s.holder is not None:
                 if s.holder.kind == "daemon":
                     tell("running", s.holder.pid)
@@ -144,6 +161,9 @@ def run_foreground(*, to_stderr: bool, ready_fd: int | None = None) -> int:
         try:
             await run_watcher(core, kind="daemon", stop_event=stop, on_status=on_status)
         finally:
+            stop.set()  # the watcher returns only once told to stop, or never acted
+            if sampling:
+                await asyncio.gather(*sampling, return_exceptions=True)
             await core.aclose()
 
     log.info("skytui daemon starting (pid %s)", os.getpid())

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 
-from skytui.tui import actions, model
+from skytui.tui import actions, costs, gpus, model
 from skytui.tui.actions import CLUSTERS, COSTS, EVENTS, GPUS, JOBS, VIEWS
 from skytui.tui.loader import ALL_VIEWS, Loader, Snapshot, watcher_label
 from skytui.tui.themes import DEFAULT_THEME, load_themes
@@ -29,6 +29,7 @@ from skytui.tui.widgets.resource_table import ResourceTable
 
 if TYPE_CHECKING:
     from skytui.core.context import Core, Progress
+    from skytui.core.telemetry.sampler import Sampler
 
 log = logging.getLogger("skytui.tui")
 Clock = Callable[[], float]
@@ -38,7 +39,7 @@ TABLES: dict[str, tuple[tuple[model.Column, ...], int | None, bool]] = {
     JOBS: (model.JOB_COLUMNS, 0, False),
     EVENTS: (model.EVENT_COLUMNS, None, False),  # arrival order: newest at the bottom, like a log
     COSTS: (model.COST_COLUMNS, 3, True),
-    GPUS: (model.GPU_COLUMNS, 0, False),
+    GPUS: (model.GPU_COLUMNS, None, False),  # clusters, each followed by its nodes and GPUs
 }
 EMPTY_HINT = ("No clusters yet. Press n for a dev VM, L to launch a task file, or D to start the demo "
               "fleet (two dev VMs and a spot job on the local cloud).")
@@ -59,6 +60,13 @@ class SkytuiApp(App[int]):
             super().__init__()
             self.snapshot = snapshot
 
+    class GpusSampled(Message):
+        """A telemetry round, formatted in the sampling worker."""
+
+        def __init__(self, telemetry: gpus.Telemetry) -> None:
+            super().__init__()
+            self.telemetry = telemetry
+
     class Note(Message):
         """A line for the status bar (and a notification when it is an error)."""
 
@@ -69,7 +77,8 @@ class SkytuiApp(App[int]):
     def __init__(self, core: Core, *, read_only: bool = False, theme_name: str | None = None,
                  clock: Clock = time.time, store_poll_seconds: float = 1.0,
                  provider_refresh_seconds: float | None = None, watch: bool = True,
-                 cwd: Path | None = None, demo: bool = False) -> None:
+                 cwd: Path | None = None, demo: bool = False, telemetry: bool = True,
+                 sampler: Sampler | None = None) -> None:
         super().__init__()
         from skytui.store import Store
 
@@ -93,7 +102,16 @@ class SkytuiApp(App[int]):
         self._wake = asyncio.Event()
         self._stale: set[str] = set()
         self.rows: dict[str, dict[str, model.Row]] = {}
-        self.cost_note = ""
+        self.cost_by = "cluster"
+        self.cost_view: costs.CostView | None = None
+        # GPU telemetry: the sampler runs while the app is open (tests hand in one fed by a fake transport).
+        self.telemetry_on = telemetry or sampler is not None
+        self.sampler = sampler
+        self.telemetry: gpus.Telemetry | None = None
+        self.telemetry_state = "GPU telemetry is off" if not self.telemetry_on else "waiting for the first sample"
+        self._gpu_cluster_rows: dict[str, model.Row] = {}
+        self._telemetry_stop: asyncio.Event | None = None
+        self._spark_cache: gpus.SparkCache = {}
         self._loaded_at: dict[str, int] = {}  # data_version each view was last loaded at
         self._version: int | None = None
         self.provider_delay = 0.0  # the wait before the next provider round (it grows on errors)
@@ -126,10 +144,11 @@ class SkytuiApp(App[int]):
         if view == CLUSTERS:
             yield Static(EMPTY_HINT, id="empty-hint", classes="hint hidden", markup=False)
         if view == COSTS:
-            yield Static("", id="cost-note", classes="hint", markup=False)
+            yield Static("", id="cost-title", classes="hint", markup=False)
+            yield Static("", id="cost-figures", classes="hint", markup=False)
+            yield Static("", id="cost-chart", markup=False)
         if view == GPUS:
-            yield Static("GPUs of the fleet's clusters; live utilisation arrives with telemetry.",
-                         classes="hint", markup=False)
+            yield Static(self.telemetry_state, id="gpu-hint", classes="hint", markup=False)
         yield ResourceTable(columns, sort_column=sort_column, reverse=reverse, id=f"table-{view}")
 
     def _ensure_view(self, view: str) -> None:
@@ -186,10 +205,12 @@ class SkytuiApp(App[int]):
                 if self._loaded_at.get(view) != version or due or self._wake.is_set():
                     self._wake.clear()
                     views = frozenset({view}) if self.snapshot is not None else frozenset({view, "clusters"})
-                    snap = await asyncio.to_thread(self.loader.load, self.clock(), self._watcher_text(), views)
+                    snap = await asyncio.to_thread(self.loader.load, self.clock(), self._watcher_text(), views,
+                                                   self.cost_by)
                     last_load = time.monotonic()
                     for v in views:
-                        self._loaded_at[v] = snap.version
+                        if v != COSTS or snap.cost_view is None or snap.cost_view.by == self.cost_by:
+                            self._loaded_at[v] = snap.version
                     self.post_message(self.SnapshotReady(snap))
             except Exception as exc:  # a locked or moved database: say so, keep trying
                 log.exception("store refresh failed")
@@ -202,33 +223,76 @@ class SkytuiApp(App[int]):
     def _watcher_text(self) -> str:
         return watcher_label()
 
+    def _widgets_gone(self) -> bool:
+        """Workers' messages can land while the app shuts down, after its widgets are gone."""
+        return self._exit or not self.screen_stack or not self.main_screen.query(StatusLine)
+
     def on_skytui_app_snapshot_ready(self, msg: SnapshotReady) -> None:
+        if self._widgets_gone():
+            return
         snap = msg.snapshot
         self.snapshot = snap
         self.snapshots_applied += 1
+        if self.snapshots_applied == 1 and self.telemetry_on:
+            self.telemetry_loop()  # after the first frame with data: sampling's imports never delay it
         for view in snap.views & ALL_VIEWS:
             rows = getattr(snap, view)
-            if rows is not None:
-                self.rows[view] = rows
-                self._stale.add(view)
-        if "costs" in snap.views:
-            self.cost_note = snap.cost_note
+            if rows is None:
+                continue
+            if view == COSTS:
+                if snap.cost_view is None or snap.cost_view.by != self.cost_by:
+                    continue  # loaded for the grouping before the last `g`: the next load has ours
+                self.cost_view = snap.cost_view
+            if view == GPUS:
+                self._gpu_cluster_rows = rows
+                rows = gpus.merge(rows, self.telemetry)
+            self.rows[view] = rows
+            self._stale.add(view)
         self._show_current()
+
+    def on_skytui_app_gpus_sampled(self, msg: GpusSampled) -> None:
+        if self._widgets_gone():
+            return
+        self.telemetry = msg.telemetry
+        t = msg.telemetry
+        idle = ", ".join(f"{name} ({n})" for name, n in sorted(t.idle.items()))
+        if idle:
+            self.telemetry_state = (f"GPUs idle 15m+ while billing on {idle}: select its row and press x to stop "
+                                    f"the cluster")
+        elif t.totals.gpus:
+            self.telemetry_state = f"GPU telemetry every {self._sample_interval():g}s over SSH"
+        else:
+            self.telemetry_state = "no GPUs read yet: nodes without NVIDIA telemetry say so on their row"
+        if self.snapshot is not None:
+            self.rows[GPUS] = gpus.merge(self._gpu_cluster_rows, t)
+            self._stale.add(GPUS)
+        self._show_current()
+
+    def _sample_interval(self) -> float:
+        return self.sampler.interval if self.sampler is not None else self.core.config.telemetry_interval_seconds
 
     def _show_current(self) -> None:
         snap = self.snapshot
         title = dict(VIEWS)[self.view]
         if snap is None:
             return
-        self.main_screen.query_one(SummaryBar).show(snap.summary, title)
+        fleet = self.telemetry.totals.line() if self.telemetry is not None else ""
+        self.main_screen.query_one(SummaryBar).show(snap.summary, title, fleet)
         if self.view in self._stale:
             self._stale.discard(self.view)
             self.table(self.view).show(self.rows[self.view])
         if self.view == CLUSTERS:
             empty = not self.rows.get(CLUSTERS) and snap.summary.clusters == 0
             self.main_screen.query_one("#empty-hint").set_class(not empty, "hidden")
-        if self.view == COSTS:
-            self.main_screen.query_one("#cost-note", Static).update(self.cost_note)
+        if self.view == COSTS and self.cost_view is not None:
+            cv = self.cost_view
+            screen = self.main_screen
+            self.table(COSTS).relabel(0, costs.GROUP_LABELS[cv.by])
+            screen.query_one("#cost-title", Static).update(cv.title())
+            screen.query_one("#cost-figures", Static).update(cv.figures())
+            screen.query_one("#cost-chart", Static).update(cv.chart())
+        if self.view == GPUS:
+            self.main_screen.query_one("#gpu-hint", Static).update(self.telemetry_state)
 
     def _restyle(self) -> None:
         for table in self.main_screen.query(ResourceTable):
@@ -300,12 +364,71 @@ class SkytuiApp(App[int]):
                 except Exception:
                     w.cancel()
 
+    # -- GPU telemetry ------------------------------------------------------------------------------
+    @work(group="telemetry", exclusive=True, exit_on_error=False)
+    async def telemetry_loop(self) -> None:
+        """Sample every UP node's GPUs until the app closes; a failure is a status-line state, then a retry."""
+        from skytui.core.telemetry.sampler import Sampler
+
+        self._telemetry_stop = stop = asyncio.Event()
+        delay = 0.0
+        while not stop.is_set():
+            try:
+                if self.sampler is None:
+                    self.sampler = Sampler(self.core)
+                sampler = self.sampler
+                if sampler.latest:  # a sampler with readings already (a restart, a test): show them now
+                    self._post_round(sampler)
+                await sampler.run(stop, self._on_round)
+            except Exception as exc:  # any failure is a state on the status line, then a retry
+                delay = min(max(delay * 2, self._sample_interval()), REFRESH_BACKOFF_MAX_S)
+                log.exception("GPU telemetry failed")
+                self.post_message(self.Note(f"GPU telemetry failed: {exc}; next try in {delay:.0f}s", "error"))
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                except asyncio.TimeoutError:
+                    pass
+
+    def _on_round(self, _snapshots: object) -> None:
+        if self.sampler is not None:
+            self._post_round(self.sampler)
+
+    def _post_round(self, sampler: Sampler) -> None:
+        # Runs in the sampling worker: format the rows there, hand them over as a message.
+        sampler.record_minutes = self._records_gpu_minutes()
+        now = self.core.clock()
+        view = gpus.telemetry_view(sampler.latest.values(), sampler.history, sampler.idle(now=now), now,
+                                   cache=self._spark_cache)
+        self.post_message(self.GpusSampled(view))
+
+    def _records_gpu_minutes(self) -> bool:
+        """Per-minute history goes to the store from one process: the daemon when it watches, else us."""
+        if self.read_only:
+            return False
+        try:
+            from skytui.core.watcher import lock_holder
+
+            holder = lock_holder()
+        except Exception:  # noqa: BLE001  # an unreadable lock file: keep our own history
+            return True
+        return holder is None or getattr(holder, "kind", None) != "daemon"
+
+    def stop_telemetry(self) -> None:
+        if self._telemetry_stop is not None:
+            self._telemetry_stop.set()
+
     # -- notes, progress, errors -------------------------------------------------------------------
     def _on_progress(self, p: Progress) -> None:
+        if p.stage == "telemetry":  # a node's telemetry note (said once per change): news, not work
+            self.post_message(self.Note(f"GPU telemetry: {p.message}"))
+            return
         where = f"{p.cluster}: " if p.cluster else (f"job {p.job_id}: " if p.job_id else "")
         self.post_message(self.Note(f"{where}{p.message}", "busy"))
 
     def on_skytui_app_note(self, msg: Note) -> None:
+        if self._widgets_gone():
+            log.info("after close: %s", msg.text)
+            return
         self.status_line.say(msg.text, msg.state)
         if msg.notify_user or msg.state == "error":
             self.notify(msg.text, severity="error" if msg.state == "error" else "information", timeout=8)
@@ -411,8 +534,10 @@ class SkytuiApp(App[int]):
         if key is None:
             self.notify("nothing selected", severity="warning")
             return None
-        if self.view in (CLUSTERS, GPUS):
+        if self.view == CLUSTERS:
             return key
+        if self.view == GPUS:  # rows are clusters, nodes and GPUs: each names its cluster
+            return self.table(GPUS).cell_text(key, "cluster")
         if self.view == JOBS:
             job = self.core.store.job(int(key))
             if job is None or not job.cluster:
@@ -525,17 +650,63 @@ class SkytuiApp(App[int]):
         from skytui.core import clusters
         from skytui.tui.screens.confirm import ConfirmScreen
 
-        c = self._cluster_row()
+        c = self._gpu_cluster() if self.view == GPUS else self._cluster_row()
         if c is None:
             return
-        body = (f"Running jobs on {c.name} end and its memory is lost; its disks are kept (they cost a little "
-                f"while stopped). It stops billing {model.money(c.price_per_hour)} $/h for compute.")
+        idle = self.telemetry.idle.get(c.name, 0) if self.telemetry is not None else 0
+        why = f"{idle} of its GPUs have been idle for 15 minutes or more. " if idle else ""
+        body = (f"{why}Running jobs on {c.name} end and its memory is lost; its disks are kept (they cost a "
+                f"little while stopped). It stops billing {model.money(c.price_per_hour)} $/h for compute.")
 
         def go(yes: bool | None) -> None:
             if yes:
                 self._run_core(f"stopping {c.name}", lambda: clusters.stop(self.core, c.name), f"{c.name} stopped")
 
         self.push_screen(ConfirmScreen(f"Stop {c.name}?", body, yes="Stop"), go)
+
+    def _gpu_cluster(self) -> Any:
+        name = self.selected_cluster()
+        return self._up_cluster(name) if name is not None else None
+
+    def action_cost_grouping(self) -> None:
+        self.cost_by = costs.next_grouping(self.cost_by)
+        table = self.table(COSTS)
+        # Days read best in calendar order; every other grouping by cost, highest first.
+        table.sort_column, table.reverse = (0, False) if self.cost_by == "day" else (3, True)
+        self._loaded_at.pop(COSTS, None)
+        self.status_line.say(f"costs grouped by {self.cost_by}")
+        self.request_refresh()
+
+    def action_export_costs(self) -> None:
+        from skytui.tui.screens.export import ExportRequest, ExportScreen
+
+        by = self.cost_by
+
+        def go(req: ExportRequest | None) -> None:
+            if req is not None:
+                self.status_line.say(f"writing the cost report to {req.path}…", "busy")
+                self._export_worker(req.choice, req.path, by)
+
+        self.push_screen(ExportScreen(self.cwd, self.clock(), by), go)
+
+    @work(group="export", thread=True, exit_on_error=False)
+    def _export_worker(self, choice: str, path: Path, by: str) -> None:
+        from skytui.errors import SkytuiError
+        from skytui.store import Store
+
+        store = Store(self.core.store.db.path, self.clock)  # this thread's own connection
+        try:
+            costs.write_export(store, self.clock(), by, choice, path)
+        except SkytuiError as exc:
+            self.post_message(self.Note(f"cost report: {exc}", "error", notify=True))
+        except Exception as exc:
+            log.exception("cost export failed")
+            self.post_message(self.Note(f"cost report failed: {type(exc).__name__}: {exc} (details in the log)",
+                                        "error", notify=True))
+        else:
+            self.post_message(self.Note(f"cost report ({choice}, by {by}) written to {path}", notify=True))
+        finally:
+            store.close()
 
     def action_start(self) -> None:
         from skytui.core import clusters
@@ -683,6 +854,7 @@ class SkytuiApp(App[int]):
 
         active = [j for j in self.core.store.jobs(statuses=model.ACTIVE_JOB - {"CANCELLING"})]
         if not active or not self._watcher_is_ours():
+            self.stop_telemetry()
             self.exit(0)
             return
         kind = "spot " if all(j.spot for j in active) else "managed "
@@ -695,6 +867,7 @@ class SkytuiApp(App[int]):
                 if problem:
                     self.notify(problem, severity="error")
                     return
+            self.stop_telemetry()
             self.exit(0)
 
         self.push_screen(ConfirmScreen(question, "The daemon (skytui --daemon) recovers them from preemptions "

@@ -7,8 +7,11 @@ from typing import Any
 
 from skytui.store import Store
 from skytui.tui import model
+from skytui.tui.costs import CostView, load_costs
 
 EVENTS_KEPT = 2000  # the Events view keeps the newest this many; older ones stay in the store
+# Open intervals accrue cost by the minute; other store writes (events, jobs) change no cost.
+COSTS_STALE_S = 60.0
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Snapshot:
     events: dict[str, model.Row] | None = None
     gpus: dict[str, model.Row] | None = None
     costs: dict[str, model.Row] | None = None
-    cost_note: str = ""
+    cost_view: CostView | None = None
     views: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -42,14 +45,21 @@ class Loader:
         self._jobs: dict[int, tuple[tuple[Any, ...], model.Row]] = {}
         self._events: dict[str, model.Row] = {}
         self._last_event_id = 0
+        self._costs: tuple[tuple[Any, ...], CostView] | None = None
+        self._spend: tuple[tuple[Any, ...], float] | None = None
 
     def version(self) -> int:
         return self.store.data_version()
 
-    def load(self, now: float, watcher: str, views: frozenset[str] = ALL_VIEWS) -> Snapshot:
+    def load(self, now: float, watcher: str, views: frozenset[str] = ALL_VIEWS,
+             cost_by: str = "cluster") -> Snapshot:
         version = self.store.data_version()
         cluster_raw = self.store.cluster_rows()
-        snap = Snapshot(version, model.summarize(cluster_raw, job_counts(self.store), watcher), views=views)
+        usage = usage_signature(self.store)
+        if self._spend is None or self._spend[0] != usage:  # the rate moves only when intervals open or close
+            self._spend = (usage, spend_now(self.store, now))
+        summary = model.summarize(cluster_raw, job_counts(self.store), watcher, self._spend[1])
+        snap = Snapshot(version, summary, views=views)
         if "clusters" in views:
             snap.clusters = {r["name"]: model.cluster_row(r, now) for r in cluster_raw}
         if "gpus" in views:
@@ -59,7 +69,8 @@ class Loader:
         if "events" in views:
             snap.events = self._load_events()
         if "costs" in views:
-            snap.costs, snap.cost_note = cost_rows(self.store, now)
+            snap.cost_view = self._load_costs(now, cost_by, usage)
+            snap.costs = snap.cost_view.rows
         return snap
 
     def _load_jobs(self, now: float) -> dict[str, model.Row]:
@@ -77,6 +88,13 @@ class Loader:
             jobs[row.key] = row
         self._jobs = fresh
         return jobs
+
+    def _load_costs(self, now: float, by: str, usage: tuple[Any, ...]) -> CostView:
+        """Price the window again only when usage changed, the grouping changed, or a minute passed."""
+        key = (usage, by, int(now // COSTS_STALE_S))
+        if self._costs is None or self._costs[0] != key:
+            self._costs = (key, load_costs(self.store, now, by))
+        return self._costs[1]
 
     def _load_events(self) -> dict[str, model.Row]:
         for e in self.store.events(after_id=self._last_event_id, limit=EVENTS_KEPT):
@@ -100,28 +118,20 @@ def job_counts(store: Store) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
-def cost_rows(store: Store, now: float) -> tuple[dict[str, model.Row], str]:
-    """Spend per cluster over the last 30 days, from the cost accounting module."""
+def usage_signature(store: Store) -> tuple[Any, ...]:
+    """Changes whenever an interval opens or closes: one indexed scan, no rows built."""
+    row = store.db.conn.execute("SELECT COUNT(*), MAX(id), TOTAL(ended_at) FROM usage_intervals").fetchone()
+    return tuple(row)
+
+
+def spend_now(store: Store, now: float) -> float:
+    """USD per hour the open usage intervals bill right now (the header's spend rate)."""
     try:
-        from skytui.core.costs import UsageInterval, build_report
+        from skytui.core.costs import spend_rate
+        from skytui.core.costs.from_store import intervals
     except ImportError:
-        return {}, "cost accounting is not installed in this build"
-    intervals = []
-    for r in store.usage_rows(since=now - 30 * 86400):
-        values = {k: r[k] for k in r.keys()}  # sqlite3.Row: keys() is the only way
-        values["spot"] = bool(values["spot"])
-        intervals.append(UsageInterval(**values))
-    report = build_report(intervals, since=now - 30 * 86400, by="cluster", now=now)
-    rows: dict[str, model.Row] = {}
-    for c in report.rows:
-        cells = (c.key, f"{c.hours:,.2f}", f"{float(c.gpu_hours_micro) / 1e6:,.2f}", f"{c.cost:,.2f}",
-                 f"{c.on_demand_cost:,.2f}", f"{c.savings:,.2f}")
-        sort = (c.key, c.hours_micro, c.gpu_hours_micro, c.cost_micro, c.on_demand_micro, c.savings_micro)
-        rows[c.key] = model.Row(c.key, cells, sort)
-    total = report.total
-    estimate = " (local-cloud prices are reference estimates)" if report.estimate_sources else ""
-    note = f"last 30 days: ${total.cost:,.2f} spent, ${total.savings:,.2f} saved vs on-demand{estimate}"
-    return rows, note
+        return 0.0
+    return float(spend_rate(intervals(store, since=now), now)["total"])  # type: ignore[arg-type]
 
 
 def watcher_label() -> str:

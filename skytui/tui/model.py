@@ -38,6 +38,7 @@ class Row:
     key: str
     cells: tuple[str, ...]
     sort: tuple[Any, ...]
+    pinned: bool = False  # a totals row: shown last, whatever the sort or filter
 
     def text(self) -> str:
         return " ".join(self.cells)
@@ -67,12 +68,21 @@ EVENT_COLUMNS = (
 )
 COST_COLUMNS = (
     Column("key", "CLUSTER"), Column("hours", "NODE HOURS"), Column("gpu_hours", "GPU HOURS"),
-    Column("cost", "COST $"), Column("on_demand", "ON-DEMAND $"), Column("savings", "SAVED $"),
+    Column("cost", "COST USD"), Column("on_demand", "ON-DEMAND USD"), Column("savings", "SPOT SAVED USD"),
+    Column("prices", "PRICES"),
 )
+
+
+def _gpu_state_tone(value: str) -> str | None:
+    if "idle" in value:
+        return "error"  # idle GPUs on a billing cluster: money burning
+    return STATUS_TONE.get(value.partition(" ")[0])
+
+
 GPU_COLUMNS = (
-    Column("cluster", "CLUSTER"), Column("gpu", "GPU"), Column("count", "GPUS"), Column("nodes", "NODES"),
-    Column("where", "REGION/ZONE"), Column("spot", "SPOT"), Column("price", "$/H"),
-    Column("status", "STATUS", _status_tone),
+    Column("cluster", "CLUSTER"), Column("node", "NODE"), Column("gpu", "GPU"), Column("util", "UTIL"),
+    Column("memory", "MEMORY"), Column("temp", "TEMP"), Column("power", "POWER"), Column("procs", "PROCS"),
+    Column("recent", "LAST 15 MIN"), Column("state", "STATE", _gpu_state_tone), Column("price", "$/H"),
 )
 LONG_TEXT = 60  # messages are cut here so one long line cannot widen a table forever
 
@@ -146,14 +156,17 @@ def event_row(e: Any) -> Row:
 
 
 def gpu_row(r: Mapping[str, Any]) -> Row | None:
-    if not r["accelerator"]:
+    """A cluster's line in the GPUs view (its nodes and GPUs follow it once telemetry reads them)."""
+    if not r["accelerator"] and r["status"] != "UP":
         return None
-    where = "/".join(str(p) for p in (r["region"], r["zone"]) if p)
-    total = r["accelerator_count"] * r["num_nodes"]
-    cells = (r["name"], r["accelerator"], str(total), str(r["num_nodes"]), where,
-             "spot" if r["spot"] else "", money(r["price_per_hour"]), r["status"])
-    sort = (r["name"], r["accelerator"], total, r["num_nodes"], where, r["spot"], r["price_per_hour"] or 0.0,
-            r["status"])
+    nodes = r["num_nodes"] or 1
+    total = (r["accelerator_count"] or 0) * nodes
+    gpu = f"{r['accelerator']} x{total}" if r["accelerator"] else "no GPUs"
+    spot = " spot" if r["spot"] else ""
+    cells = (r["name"], f"{nodes} node{'s' if nodes != 1 else ''}", gpu, "", "", "", "", "", "",
+             r["status"], money(r["price_per_hour"]) + spot)
+    sort = (r["name"], -1, (r["accelerator"] or "", total), -1.0, -1.0, -1.0, -1.0, -1, "", r["status"],
+            r["price_per_hour"] or 0.0)
     return Row(r["name"], cells, sort)
 
 
@@ -169,22 +182,25 @@ class Summary:
     jobs_recovering: int = 0
     watcher: str = "nobody"
 
-    def line(self) -> str:
-        return (f"clusters up {self.clusters_up}/{self.clusters} │ GPUs in use {self.gpus_in_use} │ "
+    def line(self, gpus: str = "") -> str:
+        """`gpus`: telemetry's fleet figures (busy, idle, mean utilisation), when it has read any."""
+        return (f"clusters up {self.clusters_up}/{self.clusters} │ GPUs in use {self.gpus_in_use}"
+                f"{f' ({gpus})' if gpus else ''} │ "
                 f"spend ${self.spend_per_hour:,.2f}/h │ jobs running {self.jobs_running}, "
                 f"recovering {self.jobs_recovering} │ watching: {self.watcher}")
 
 
-def summarize(clusters: Iterable[Mapping[str, Any]], job_counts: Mapping[str, int], watcher: str) -> Summary:
+def summarize(clusters: Iterable[Mapping[str, Any]], job_counts: Mapping[str, int], watcher: str,
+              spend_per_hour: float) -> Summary:
+    """The header's numbers; the spend rate comes from cost accounting's open usage intervals."""
     up = total = gpus = 0
-    spend = 0.0
     for c in clusters:
         total += 1
         if c["status"] == "UP":
             up += 1
             gpus += (c["accelerator_count"] or 0) * (c["num_nodes"] or 1)
-            spend += c["price_per_hour"] or 0.0
-    return Summary(up, total, gpus, spend, job_counts.get("RUNNING", 0), job_counts.get("RECOVERING", 0), watcher)
+    return Summary(up, total, gpus, spend_per_hour, job_counts.get("RUNNING", 0),
+                   job_counts.get("RECOVERING", 0), watcher)
 
 
 def matcher(pattern: str) -> Callable[[str], bool]:
@@ -215,9 +231,14 @@ def arrange(rows: Mapping[str, Row], *, pattern: str, sort_column: int | None, r
     """The rows a table shows, in the order it shows them."""
     keep = row_matcher(pattern, columns)
     shown = [r for r in rows.values() if keep(r)] if pattern else list(rows.values())
+    # A pinned row (a total) is the mapping's last: checking only that one keeps 10,000 rows cheap.
+    last = next(reversed(rows.values()), None)
+    pinned = [last] if last is not None and last.pinned else []
+    if pinned and shown and shown[-1] is last:
+        shown.pop()
     if sort_column is not None:
         def by(r: Row) -> tuple[bool, Any]:
             v = r.sort[sort_column]
             return (v is None, v if v is not None else 0)
         shown.sort(key=by, reverse=reverse)
-    return shown
+    return shown + pinned

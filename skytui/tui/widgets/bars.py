@@ -14,10 +14,12 @@ class SummaryBar(Static):
         super().__init__("loading…", id="summary", markup=False)
         self.summary: Summary | None = None
 
-    def show(self, summary: Summary, view_title: str) -> None:
-        if summary != self.summary or view_title != getattr(self, "_view", None):
-            self.summary, self._view = summary, view_title
-            self.update(f" skytui › {view_title} │ {summary.line()}")
+    def show(self, summary: Summary, view_title: str, gpus: str = "") -> None:
+        """`gpus`: the fleet's GPU figures from telemetry, when it has read any."""
+        shown = (summary, view_title, gpus)
+        if shown != getattr(self, "_shown", None):
+            self.summary, self._shown = summary, shown
+            self.update(f" skytui › {view_title} │ {summary.line(gpus)}")
 
 
 class StatusLine(Static):

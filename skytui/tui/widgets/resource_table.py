@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -45,6 +46,19 @@ class ResourceTable(DataTable[Text]):
             reverse = not self.reverse if column == self.sort_column else False
         self.sort_column, self.reverse = column, reverse
         self._apply()
+
+    def relabel(self, index: int, label: str) -> None:
+        """Rename a column (the Costs view's first one names its grouping)."""
+        column = self.spec[index]
+        if column.label == label:
+            return
+        self.spec = (*self.spec[:index], replace(column, label=label), *self.spec[index + 1:])
+        shown = self.columns[column.key]  # type: ignore[index]
+        shown.label = Text(label)
+        shown.content_width = max(shown.content_width, cell_len(label))
+        self._update_count += 1  # the header's cached render must go
+        self._require_update_dimensions = True
+        self.refresh()
 
     def restyle(self) -> None:
         """Theme colours changed: redraw every cell with the new ones."""
@@ -102,7 +116,7 @@ class ResourceTable(DataTable[Text]):
                 if a != b:
                     col = self.spec[i].key
                     wider = cell_len(b) > columns[col].content_width  # type: ignore[index]
-                    self.update_cell(r.key, col, self._styled(i, b), update_width=wider)
+                    self.update_cell(r.key, col, self._styled(i, b, r.pinned), update_width=wider)
             self._cells[r.key] = r.cells
 
     def _rebuild(self, shown: list[Row]) -> None:
@@ -121,7 +135,7 @@ class ResourceTable(DataTable[Text]):
 
     def _add(self, r: Row) -> None:
         self._cells[r.key] = r.cells
-        self.add_row(*(self._styled(i, v) for i, v in enumerate(r.cells)), key=r.key)
+        self.add_row(*(self._styled(i, v, r.pinned) for i, v in enumerate(r.cells)), key=r.key)
 
     def _restore_cursor(self, key: str | None) -> bool:
         if key is None or key not in self._cells:
@@ -129,14 +143,14 @@ class ResourceTable(DataTable[Text]):
         self.move_cursor(row=self.get_row_index(key), scroll=False)
         return True
 
-    def _styled(self, index: int, value: str) -> Text:
+    def _styled(self, index: int, value: str, bold: bool = False) -> Text:
         tone_of = self.spec[index].tone
         tone = tone_of(value) if tone_of else None
         if tone:
             colour = self.app.theme_variables.get(tone)
             if colour:
                 return Text(value, style=f"bold {colour}")
-        return Text(value)
+        return Text(value, style="bold" if bold else "")
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # Our cells are one line of text we already hold as strings: measuring them with

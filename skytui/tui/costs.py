@@ -1,0 +1,174 @@
+"""The Costs view's data: spend grouped by one dimension, daily spend, today/month and savings; no Textual."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from skytui.tui import model
+
+if TYPE_CHECKING:
+    from skytui.core.costs import Report, UsageInterval
+    from skytui.store import Store
+
+WINDOW_DAYS = 30
+DAY_S = 86400.0
+CURRENCY = "USD"
+GROUPINGS = ("cluster", "job", "user", "region", "cloud", "gpu", "day")
+GROUP_LABELS = {"cluster": "CLUSTER", "job": "JOB", "user": "USER", "region": "CLOUD/REGION",
+                "cloud": "CLOUD", "gpu": "GPU", "day": "DAY (UTC)"}
+TOTAL_KEY = "*total*"  # the pinned totals row; no group key looks like this
+# What the export dialog offers: the name shown, the report format, the file extension.
+EXPORTS: dict[str, tuple[str, str]] = {
+    "csv": ("csv", "csv"), "json": ("json", "json"), "md": ("markdown", "md"),
+    "html": ("html", "html"), "focus": ("focus", "focus.csv"),
+}
+CHART_LEVELS = " ▁▂▃▄▅▆▇█"
+
+
+def next_grouping(by: str) -> str:
+    return GROUPINGS[(GROUPINGS.index(by) + 1) % len(GROUPINGS)] if by in GROUPINGS else GROUPINGS[0]
+
+
+@dataclass(frozen=True)
+class CostView:
+    """Everything the Costs view shows for one grouping; built off the UI thread."""
+
+    by: str
+    rows: dict[str, model.Row]
+    daily: tuple[tuple[str, float], ...] = ()  # (UTC day, USD), the last WINDOW_DAYS days, oldest first
+    today: Decimal = Decimal(0)
+    month: Decimal = Decimal(0)
+    rate: float = 0.0  # USD per hour being spent now
+    total: Decimal = Decimal(0)
+    spot_savings: Decimal = Decimal(0)
+    autostop_saved: Decimal = Decimal(0)
+    autostop_disk: Decimal = Decimal(0)
+    autostop_stops: int = 0
+    estimate_sources: tuple[str, ...] = field(default_factory=tuple)
+    problem: str = ""  # why there are no figures (cost accounting missing in this build)
+
+    def title(self) -> str:
+        estimate = (f" · estimates ({', '.join(self.estimate_sources)} prices)" if self.estimate_sources
+                    else " · catalog list prices: an estimate, not an invoice")
+        return (f"by {self.by} (g: next grouping, E: export) · last {WINDOW_DAYS} days · "
+                f"amounts in {CURRENCY}{estimate}")
+
+    def figures(self) -> str:
+        if self.problem:
+            return self.problem
+        autostop = f"${self.autostop_saved:,.2f}"
+        if self.autostop_disk:
+            autostop += f" (disks still cost ${self.autostop_disk:,.2f})"
+        return (f"today ${self.today:,.2f} · this month ${self.month:,.2f} · spending ${self.rate:,.2f}/h now · "
+                f"last {WINDOW_DAYS} days ${self.total:,.2f} · spot saved ${self.spot_savings:,.2f} · "
+                f"autostop saved {autostop} over {self.autostop_stops} stop(s)")
+
+    def chart(self, height: int = 3) -> str:
+        """Daily spend as a small bar chart, two cells per day, with the scale and the days it spans."""
+        if not self.daily:
+            return ""
+        values = [v for _, v in self.daily]
+        top = max(values)
+        steps = (len(CHART_LEVELS) - 1) * height
+        heights = [round(v / top * steps) if top > 0 else 0 for v in values]
+        heights = [max(h, 1) if v > 0 else h for h, v in zip(heights, values)]  # any spend shows
+        lines = []
+        for level in range(height - 1, -1, -1):
+            base = level * (len(CHART_LEVELS) - 1)
+            cells = [CHART_LEVELS[min(max(h - base, 0), len(CHART_LEVELS) - 1)] * 2 for h in heights]
+            lines.append("".join(cells))
+        scale = f"daily spend, {CURRENCY} (top ${top:,.2f}/day)"
+        lines[0] += f"  {scale}"
+        lines[-1] += f"  {self.daily[0][0]} … {self.daily[-1][0]}"
+        return "\n".join(lines)
+
+
+def intervals_for(store: Store, now: float) -> list[UsageInterval]:
+    """Intervals the view needs: the last WINDOW_DAYS days and the whole current month."""
+    from skytui.core.costs.from_store import intervals
+    from skytui.core.costs.units import month_bounds_ms, to_ms
+
+    month_start = month_bounds_ms(to_ms(now))[0] / 1000
+    return intervals(store, since=min(now - WINDOW_DAYS * DAY_S, month_start))
+
+
+def load_costs(store: Store, now: float, by: str) -> CostView:
+    """Spend of the last WINDOW_DAYS days grouped `by`, with the figures above the table."""
+    try:
+        from skytui.core.costs import (
+            autostop_savings,
+            build_report,
+            spend_rate,
+            spend_today_and_month,
+        )
+        from skytui.core.costs.accounting import daily_costs
+    except ImportError:
+        return CostView(by, {}, problem="cost accounting is not installed in this build")
+    from skytui.core.costs.units import day_of, micro_to_decimal, month_bounds_ms, to_ms
+
+    intervals = intervals_for(store, now)
+    since = now - WINDOW_DAYS * DAY_S
+    report = build_report(intervals, since=since, by=by, now=now)
+    daily = daily_costs(report.items)
+    month_start = month_bounds_ms(to_ms(now))[0]
+    if month_start >= to_ms(since):
+        # The month's days are whole days of the window: sum them rather than price every interval again.
+        first, today_text = day_of(month_start), day_of(to_ms(now))
+        month = micro_to_decimal(sum(v for d, v in daily.items() if d >= first))
+        today = micro_to_decimal(daily.get(today_text, 0))
+    else:
+        today, month = spend_today_and_month(intervals, now)
+    saved = autostop_savings(intervals, now=now, since=since)
+    return CostView(
+        by, report_rows(report), daily=last_days(daily, now), today=today, month=month,
+        rate=float(spend_rate(intervals, now)["total"]),  # type: ignore[arg-type]
+        total=report.total.cost, spot_savings=report.total.savings, autostop_saved=saved.saved,
+        autostop_disk=saved.disk_cost, autostop_stops=saved.stops,
+        estimate_sources=tuple(report.estimate_sources))
+
+
+def report_rows(report: Report) -> dict[str, model.Row]:
+    """One row per group, then the totals row (pinned last whatever the sort)."""
+    rows: dict[str, model.Row] = {}
+    for c in report.rows:
+        rows[c.key] = _row(c.key, c.key, c)
+    rows[TOTAL_KEY] = _row(TOTAL_KEY, f"TOTAL ({len(report.rows)})", report.total, pinned=True)
+    return rows
+
+
+def _row(key: str, label: str, c: object, pinned: bool = False) -> model.Row:
+    from skytui.core.costs.accounting import CostRow
+
+    assert isinstance(c, CostRow)
+    prices = "estimate" if c.estimate else "catalog"
+    cells = (label, f"{c.hours:,.2f}", f"{c.gpu_hours_micro / 1e6:,.2f}", f"{c.cost:,.2f}",
+             f"{c.on_demand_cost:,.2f}", f"{c.savings:,.2f}", prices)
+    sort = (c.key, c.hours_micro, c.gpu_hours_micro, c.cost_micro, c.on_demand_micro, c.savings_micro, prices)
+    return model.Row(key, cells, sort, pinned=pinned)
+
+
+def last_days(daily_micro: dict[str, int], now: float) -> tuple[tuple[str, float], ...]:
+    """Every UTC day of the window ending today, zero where nothing ran."""
+    from skytui.core.costs.units import MS_PER_DAY, day_of, day_start_ms, to_ms
+
+    today = day_start_ms(to_ms(now))
+    days = [day_of(today - MS_PER_DAY * i) for i in range(WINDOW_DAYS - 1, -1, -1)]
+    return tuple((d, daily_micro.get(d, 0) / 1e6) for d in days)
+
+
+def default_export_path(cwd: Path, choice: str, now: float) -> Path:
+    """`./skytui-costs-YYYYMMDD.<ext>` in the working directory (the local date)."""
+    return cwd / f"skytui-costs-{time.strftime('%Y%m%d', time.localtime(now))}.{EXPORTS[choice][1]}"
+
+
+def write_export(store: Store, now: float, by: str, choice: str, path: Path) -> Path:
+    """Build the report the view shows and write it in the chosen format; raises SkytuiError."""
+    from skytui.core.costs import build_report, write_report
+
+    report = build_report(intervals_for(store, now), since=now - WINDOW_DAYS * DAY_S, by=by, now=now)
+    write_report(report, EXPORTS[choice][0], path)
+    return path
