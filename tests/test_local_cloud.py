@@ -233,5 +233,7 @@ async def test_node_killed_mid_launch_fails_clearly_and_leaves_nothing(
     live = [i for i in LocalCloud(core.config.local).list_all() if i.state != "terminated"]
     assert live == []  # no orphan, nothing billing
     assert core.store.cluster("fragile").status == "TERMINATED"  # type: ignore[union-attr]
-    assert all(r["ended_at"] is not None for r in core.store.usage_rows())
+    from skytui.core.costs.from_store import intervals
+
+    assert all(iv.ended_at is not None for iv in intervals(core.store))
     await core.aclose()

@@ -102,7 +102,9 @@ def test_nodes_attempts_and_usage(tmp_path: Path) -> None:
                 price_per_hour=1.0, on_demand_price_per_hour=2.0, estimate_source="x")
     store.open_usage(node=0, **base)
     store.open_usage(node=0, **base)  # already open: ignored
-    assert len(store.usage_rows()) == 1
+    from skytui.core.costs.from_store import intervals
+
+    assert len(intervals(store)) == 1
     assert store.close_usage("a", "down") == 1
 
 

@@ -272,17 +272,6 @@ class Store:
                 (ended_at if ended_at is not None else self.clock(), reason, cluster, kind))
             return cur.rowcount
 
-    def usage_rows(self, *, since: float | None = None, until: float | None = None) -> list[sqlite3.Row]:
-        where, args = [], []
-        if since is not None:
-            where.append("(ended_at IS NULL OR ended_at > ?)")
-            args.append(since)
-        if until is not None:
-            where.append("started_at < ?")
-            args.append(until)
-        sql = "SELECT * FROM usage_intervals" + (f" WHERE {' AND '.join(where)}" if where else "")
-        return self.db.conn.execute(sql + " ORDER BY id", args).fetchall()
-
     def data_version(self) -> int:
         return self.db.data_version()
 
