@@ -617,9 +617,10 @@ def minimal_bin(tmp_path: Path, with_stand_in: bool) -> Path:
 def run_probe(bin_dir: Path, shell: list[str] | None = None, **env: str) -> str:
     environ = {"PATH": str(bin_dir), "LC_ALL": "C", **env}
     if shell is None:  # the exact line the SSH layer sends
-        cmd: str | list[str] = probe_command()
+        # The node runs the line it is sent through a shell, as this does.
         done = subprocess.run(
-            cmd, shell=True, env=environ, capture_output=True, text=True, timeout=60, check=False
+            ["/bin/sh", "-c", probe_command()], env=environ, capture_output=True, text=True,
+            timeout=60, check=False,
         )
     else:
         done = subprocess.run(
