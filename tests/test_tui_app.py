@@ -216,3 +216,33 @@ async def test_provider_errors_back_off_and_never_crash(tmp_path: Path, monkeypa
         assert app.status_line.state == "error"
         assert calls[:3] == [0.1, 0.2, 0.4]  # each failure doubles the wait: backing off, not spinning
         assert app.is_running
+
+
+async def test_quit_offers_to_hand_running_jobs_to_the_daemon(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from skytui.tui import app as app_module
+    from skytui.tui.screens.confirm import ConfirmScreen
+
+    started: list[bool] = []
+    monkeypatch.setattr(app_module, "hand_to_daemon", lambda: started.append(True))
+    core = seeded_core(tmp_path, clusters=5, jobs=5)  # jobs 1 and 2 are RUNNING and RECOVERING
+    app = make_app(core)
+    monkeypatch.setattr(app, "_watcher_is_ours", lambda: True)  # as if this app held the watcher lock
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5)
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "job(s) are running: keep watching them in the background?" in text
+        await pilot.press("y")
+        await wait_for(pilot, lambda: started == [True], 5)
+    assert app.return_code == 0
+
+
+async def test_quit_without_running_jobs_asks_nothing(tmp_path: Path) -> None:
+    app = make_app(seeded_core(tmp_path, clusters=2, jobs=0))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
