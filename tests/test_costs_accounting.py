@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -50,7 +49,7 @@ def interval(**changes: object) -> UsageInterval:
         end_reason="stopped",
         estimate_source="catalog:aws",
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return base.replace(**changes)
 
 
 def by_key(

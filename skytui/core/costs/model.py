@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 COMPUTE = "compute"
 DISK = "disk"
 KINDS = (COMPUTE, DISK)
 
 
-@dataclass(frozen=True, slots=True)
-class UsageInterval:
-    """A stretch of time one node (or its disk) was billed at one price."""
-
+class _Fields(NamedTuple):
     id: int
     cluster: str
     node: int  # node rank
@@ -34,7 +31,18 @@ class UsageInterval:
     estimate_source: str  # e.g. "catalog:aws" or "local:reference-estimate"
     kind: str = COMPUTE  # "compute" or "disk" (disk cost while stopped)
 
-    def __post_init__(self) -> None:
+
+class UsageInterval(_Fields):
+    """A stretch of time one node (or its disk) was billed at one price.
+
+    A named tuple rather than a dataclass: reports build 100,000 of these from the store,
+    and a tuple is built in one step where a frozen dataclass sets each field on its own.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> UsageInterval:
+        self = super().__new__(cls, *args, **kwargs)
         # A negative price or count is a bug upstream; refusing it keeps every total >= 0.
         if self.price_per_hour < 0 or self.on_demand_price_per_hour < 0:
             raise ValueError(f"usage interval {self.id}: negative price")
@@ -42,6 +50,16 @@ class UsageInterval:
             raise ValueError(f"usage interval {self.id}: negative accelerator count")
         if self.kind not in KINDS:
             raise ValueError(f"usage interval {self.id}: kind must be one of {KINDS}")
+        return self
+
+    @classmethod
+    def trusted(cls, values: tuple[Any, ...]) -> UsageInterval:
+        """Build from values already checked in bulk (the store's rows): no per-row checks."""
+        return tuple.__new__(cls, values)
+
+    def replace(self, **changes: Any) -> UsageInterval:
+        """A copy with some fields changed, checked like a new record."""
+        return type(self)(**{**self._asdict(), **changes})
 
     @property
     def is_estimate(self) -> bool:

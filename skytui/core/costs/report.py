@@ -40,9 +40,16 @@ class Report:
     until_ms: int
     now_ms: int
     items: list[LineItem]  # one per interval, or per interval-day when by == "day"
-    rows: list[CostRow]
-    total: CostRow
     currency: str = CURRENCY
+
+    @cached_property
+    def rows(self) -> list[CostRow]:
+        """Items grouped `by`; built on first use (the CSV lists items and never needs them)."""
+        return group_items(self.items, self.by)
+
+    @cached_property
+    def total(self) -> CostRow:
+        return sum_rows(self.rows)
 
     @cached_property
     def daily(self) -> dict[str, int]:
@@ -98,16 +105,7 @@ def build_report(
         since_ms = to_ms(since)
     else:
         since_ms = min((item.start_ms for item in items), default=until_ms)
-    rows = group_items(items, by)
-    return Report(
-        by=by,
-        since_ms=since_ms,
-        until_ms=until_ms,
-        now_ms=now_ms,
-        items=items,
-        rows=rows,
-        total=sum_rows(rows),
-    )
+    return Report(by=by, since_ms=since_ms, until_ms=until_ms, now_ms=now_ms, items=items)
 
 
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([hdw])")
