@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from skytui.catalog.accelerators import canonical, closest
 from skytui.errors import SkytuiError
-from skytui.task.spec import Accelerator, Resources, Task
+from skytui.task.spec import Accelerator, Task
 
 
 @dataclass(frozen=True)
