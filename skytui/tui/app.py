@@ -88,7 +88,7 @@ class SkytuiApp(App[int]):
         self.store_poll_seconds = store_poll_seconds
         self.provider_refresh_seconds = (core.config.provider_refresh_seconds
                                          if provider_refresh_seconds is None else provider_refresh_seconds)
-        self.watch = watch and not read_only
+        self.run_in_app_watcher = watch and not read_only
         self.cwd = cwd or Path.cwd()
         self.demo = demo and not read_only
         # The UI reads through its own connection, so PRAGMA data_version sees every writer,
@@ -170,7 +170,7 @@ class SkytuiApp(App[int]):
         self.store_loop()
         if self.provider_refresh_seconds and self.provider_refresh_seconds > 0:
             self.provider_loop()
-        if self.watch:
+        if self.run_in_app_watcher:
             self.start_watcher()
         if self.demo:
             self.action_demo()
