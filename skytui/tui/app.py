@@ -872,7 +872,7 @@ class SkytuiApp(App[int]):
 
         self.push_screen(ConfirmScreen(question, "The daemon (skytui --daemon) recovers them from preemptions "
                                        "while this app is closed. No: they run unwatched until you come back.",
-                                       yes="Keep watching", danger=False), go)
+                                       yes="Keep watching", no="Just quit", danger=False), go)
 
     def _watcher_is_ours(self) -> bool:
         return self._watcher_stop is not None and watcher_label() == "this app"

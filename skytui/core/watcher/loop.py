@@ -426,7 +426,9 @@ class Watcher:
                     ended[i.job_id] = store.job(i.job_id)
                 job = ended[i.job_id]
             if job is None:
-                if i.cluster not in known:
+                # Re-read before calling it an orphan: a launch may have recorded its cluster
+                # after this round read the store but before the cloud listed the instance.
+                if i.cluster not in known and store.cluster(i.cluster) is None:
                     seen_orphans.add(i.id)
                     if i.id not in self.orphans:
                         self.orphans[i.id] = i

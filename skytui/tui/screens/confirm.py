@@ -14,9 +14,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
 
-    def __init__(self, title: str, body: str, *, yes: str = "Yes", danger: bool = True) -> None:
+    def __init__(self, title: str, body: str, *, yes: str = "Yes", no: str = "Cancel",
+                 danger: bool = True) -> None:
         super().__init__()
-        self.title_text, self.body, self.yes, self.danger = title, body, yes, danger
+        self.title_text, self.body, self.yes, self.no, self.danger = title, body, yes, no, danger
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -24,10 +25,11 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self.body, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} [y]", id="yes", variant="error" if self.danger else "primary")
-                yield Button("Cancel [n]", id="no")
+                yield Button(f"{self.no} [n]", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        # Destructive questions default to no; the others (e.g. keep watching jobs) to yes.
+        self.query_one("#no" if self.danger else "#yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
