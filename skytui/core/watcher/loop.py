@@ -81,18 +81,21 @@ class Watcher:
         try:
             while not stop.is_set():
                 started = time.monotonic()
+                # Taken before the round lists: a change that lands while it runs still wakes us.
+                tokens = self._change_tokens()
                 try:
                     await self.round()
                 except Exception:  # one bad round must not end the watching
                     log.exception("watcher round failed")
                 self.report("active")
-                await self.pause(stop, started + self.settings.poll_seconds)
+                await self.pause(stop, started + self.settings.poll_seconds, tokens)
         finally:
             await self.shutdown()
 
-    async def pause(self, stop: asyncio.Event, until: float) -> None:
+    async def pause(self, stop: asyncio.Event, until: float, tokens: tuple[object, ...] | None) -> None:
         """Wait for the next round; a provider's change feed (when it has one) ends it early."""
-        tokens = self._change_tokens()
+        if tokens is None:  # the first round made the providers: start comparing from now
+            tokens = self._change_tokens()
         while not stop.is_set():
             left = until - time.monotonic()
             if left <= 0:
