@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from skytui.tui.screens.form import FormScreen
 
 
 @dataclass(frozen=True)
@@ -17,10 +17,8 @@ class AutostopChoice:
     down: bool
 
 
-class AutostopScreen(ModalScreen[AutostopChoice | None]):
+class AutostopScreen(FormScreen[AutostopChoice | None]):
     """Dismisses with the choice, or None when cancelled."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, cluster: str, minutes: int | None, down: bool) -> None:
         super().__init__()
@@ -50,15 +48,3 @@ class AutostopScreen(ModalScreen[AutostopChoice | None]):
             self.query_one("#problem", Static).update("minutes: a whole number, 0 or more")
             return
         self.dismiss(AutostopChoice(minutes, self.query_one("#down", Checkbox).value))
-
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

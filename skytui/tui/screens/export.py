@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from skytui.tui.costs import default_export_path
+from skytui.tui.screens.form import FormScreen
 
 CHOICES = (("CSV", "csv"), ("JSON", "json"), ("Markdown table", "md"), ("HTML page with a daily chart", "html"),
            ("FinOps FOCUS 1.2 (CSV)", "focus"))
@@ -23,10 +22,8 @@ class ExportRequest:
     path: Path
 
 
-class ExportScreen(ModalScreen[ExportRequest | None]):
+class ExportScreen(FormScreen[ExportRequest | None]):
     """Dismisses with the format and an absolute path, or None when cancelled."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, cwd: Path, now: float, by: str) -> None:
         super().__init__()
@@ -64,15 +61,3 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         path = Path(text).expanduser()
         choice = self.query_one("#format", Select).value
         self.dismiss(ExportRequest(str(choice), path if path.is_absolute() else self.cwd / path))
-
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from skytui.tui.screens.form import FormScreen
 
 if TYPE_CHECKING:
     from skytui.core.context import Core
@@ -58,10 +58,8 @@ def plan_preview(core: Core, path: Path) -> tuple[Any, str]:
     return task, "\n".join(lines)
 
 
-class LaunchTaskScreen(ModalScreen[LaunchRequest | None]):
+class LaunchTaskScreen(FormScreen[LaunchRequest | None]):
     """Choosing a file loads and plans it in a worker; Launch confirms."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     class Planned(Message):
         def __init__(self, path: Path, task: Any, text: str, error: str | None) -> None:
@@ -139,15 +137,6 @@ class LaunchTaskScreen(ModalScreen[LaunchRequest | None]):
             name_input.value = (msg.task.name or msg.path.stem).lower().replace("_", "-")
         self.query_one("#ok", Button).disabled = False
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self._submit()
-
     def _submit(self) -> None:
         from skytui.errors import SkytuiError
         from skytui.names import validate_name
@@ -163,6 +152,3 @@ class LaunchTaskScreen(ModalScreen[LaunchRequest | None]):
             return
         path, task = self.planned
         self.dismiss(LaunchRequest(path, name, task))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

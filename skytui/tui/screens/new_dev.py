@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from skytui.tui.screens.form import FormScreen
 
 if TYPE_CHECKING:
     from skytui.core.context import Core
@@ -68,10 +68,8 @@ def region_choices(core: Core, gpus: str | None, spot: bool) -> list[tuple[str, 
             for c in best_per_region(plan)]
 
 
-class NewDevScreen(ModalScreen[DevRequest | None]):
+class NewDevScreen(FormScreen[DevRequest | None]):
     """Catalog reads run in a worker; the dialog only shows what they post back."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     class Choices(Message):
         def __init__(self, what: str, options: list[tuple[str, str]], error: str | None = None) -> None:
@@ -147,15 +145,6 @@ class NewDevScreen(ModalScreen[DevRequest | None]):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self.load_regions(self._gpus(), event.value)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self._submit()
-
     def _submit(self) -> None:
         from skytui.errors import SkytuiError
         from skytui.names import validate_name
@@ -181,6 +170,3 @@ class NewDevScreen(ModalScreen[DevRequest | None]):
         cloud, _, region = str(region_value).partition("/")
         self.dismiss(DevRequest(name, self._gpus(), self.query_one("#spot", Checkbox).value, cloud, region,
                                 minutes))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
