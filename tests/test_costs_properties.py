@@ -115,3 +115,20 @@ def test_fmt_micro_is_the_exact_six_place_decimal(value: int) -> None:
     text = fmt_micro(value)
     assert Decimal(text) == Decimal(value).scaleb(-6)
     assert len(text.split(".")[1]) == 6
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.integers(0, 2**42),
+    length=st.integers(1, 40 * 86_400_000),
+    price=st.integers(0, 10**9),
+    on_demand=st.integers(0, 10**9),
+)
+def test_price_span_equals_the_sum_of_its_day_pieces(start: int, length: int, price: int, on_demand: int) -> None:
+    from skytui.core.costs.accounting import pieces, price_span
+
+    end = start + length
+    by_piece = [
+        (micro_hours(b - a), micro_cost(b - a, price), micro_cost(b - a, on_demand)) for a, b in pieces(start, end)
+    ]
+    assert price_span(price, on_demand, start, end) == tuple(sum(col) for col in zip(*by_piece))

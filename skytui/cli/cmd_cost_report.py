@@ -10,17 +10,29 @@ FORMATS = {"table": "table", "csv": "csv", "json": "json", "md": "markdown", "ht
 
 
 def run(args: argparse.Namespace) -> int:
-    from skytui.core.costs.from_store import intervals
-    from skytui.core.costs.report import build_report, parse_since, write_report
+    from skytui.core.costs.accounting import check_grouping
+    from skytui.core.costs.report import CURRENCY, parse_since, write_chunks
     from skytui.store import open_store
 
     now = time.time()
     since = parse_since(args.since, now) if args.since else None
     until = parse_since(args.until, now) if args.until else None
+    check_grouping(args.by)
     store = open_store()
-    report = build_report(intervals(store, since=since, until=until), since=since, until=until,
-                          by=args.by, now=now)
-    write_report(report, FORMATS[args.format], args.output)
+    if args.format == "csv":
+        # Line items need no grouping: stream them from the store (on every core).
+        from skytui.core.costs.export import csv_chunks
+
+        chunks = csv_chunks(store, since=since, until=until, now=now, currency=CURRENCY,
+                            split_days=args.by == "day")
+    else:
+        from skytui.core.costs.from_store import intervals
+        from skytui.core.costs.report import build_report, render
+
+        report = build_report(intervals(store, since=since, until=until), since=since, until=until,
+                              by=args.by, now=now)
+        chunks = iter([render(report, FORMATS[args.format])])
+    write_chunks(chunks, args.output)
     if args.output:
         sys.stderr.write(f"cost report ({args.format}) written to {args.output}\n")
     return 0

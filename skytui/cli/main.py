@@ -148,6 +148,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from skytui.cli.status import status_json
 
         return status_json(args)
+    if cmd == "cost-report":  # reads the store only: skip the cluster commands' imports
+        from skytui.cli import cmd_cost_report
+
+        return cmd_cost_report.run(args)
     from skytui.cli import commands
 
     return commands.dispatch(args)

@@ -130,14 +130,15 @@ class CostRow:
         return micro_to_decimal(self.savings_micro)
 
 
-def _window(now: float, since: float | None, until: float | None) -> tuple[int, int, int]:
+def window_ms(now: float, since: float | None, until: float | None) -> tuple[int, int, int]:
+    """(since, until, now) in milliseconds; no `since` means no lower bound, `until` stops at now."""
     now_ms = to_ms(now)
     since_ms = _NO_LOWER_BOUND if since is None else to_ms(since)
     until_ms = now_ms if until is None else min(to_ms(until), now_ms)
     return since_ms, until_ms, now_ms
 
 
-def _pieces(start_ms: int, end_ms: int) -> Iterator[tuple[int, int]]:
+def pieces(start_ms: int, end_ms: int) -> Iterator[tuple[int, int]]:
     """[start, end) cut at every UTC midnight."""
     cut = day_start_ms(start_ms) + MS_PER_DAY
     while cut < end_ms:
@@ -147,10 +148,11 @@ def _pieces(start_ms: int, end_ms: int) -> Iterator[tuple[int, int]]:
     yield start_ms, end_ms
 
 
-def _priced(iv: UsageInterval, start_ms: int, end_ms: int) -> tuple[int, int, int]:
-    """(micro-hours, micro-cost, micro on-demand cost), rounded per UTC-day piece."""
-    price = round(iv.price_per_hour * MICRO)
-    on_demand = round(iv.on_demand_price_per_hour * MICRO)
+def price_span(price: int, on_demand: int, start_ms: int, end_ms: int) -> tuple[int, int, int]:
+    """(micro-hours, micro-cost, micro on-demand cost) of [start, end) at micro-dollar prices per hour.
+
+    Rounded per UTC-day piece, so a by-day report and any other one share the same total.
+    """
     if end_ms <= start_ms - start_ms % MS_PER_DAY + MS_PER_DAY:
         # One piece (the usual case): the same formulas as units.micro_*, inlined for speed.
         ms = end_ms - start_ms
@@ -159,20 +161,30 @@ def _priced(iv: UsageInterval, start_ms: int, end_ms: int) -> tuple[int, int, in
             (ms * price * 2 + MS_PER_HOUR) // _TWO_HOURS_MS,
             (ms * on_demand * 2 + MS_PER_HOUR) // _TWO_HOURS_MS,
         )
-    hours = cost = od = 0
-    for a, b in _pieces(start_ms, end_ms):
-        ms = b - a
-        hours += micro_hours(ms)
-        cost += micro_cost(ms, price)
-        od += micro_cost(ms, on_demand)
-    return hours, cost, od
+    # Several pieces: the first to midnight, whole days (each rounds the same), the last.
+    first = MS_PER_DAY - start_ms % MS_PER_DAY
+    last = (end_ms - start_ms - first) % MS_PER_DAY or MS_PER_DAY
+    days = (end_ms - start_ms - first - last) // MS_PER_DAY
+    return (
+        micro_hours(first) + days * micro_hours(MS_PER_DAY) + micro_hours(last),
+        micro_cost(first, price) + days * micro_cost(MS_PER_DAY, price) + micro_cost(last, price),
+        micro_cost(first, on_demand) + days * micro_cost(MS_PER_DAY, on_demand)
+        + micro_cost(last, on_demand),
+    )
+
+
+def _priced(iv: UsageInterval, start_ms: int, end_ms: int) -> tuple[int, int, int]:
+    """`price_span` at the interval's own prices."""
+    return price_span(
+        round(iv.price_per_hour * MICRO), round(iv.on_demand_price_per_hour * MICRO), start_ms, end_ms
+    )
 
 
 def clip(
     interval: UsageInterval, *, now: float, since: float | None = None, until: float | None = None
 ) -> tuple[float, float] | None:
     """The part of `interval` inside [since, until) and before `now`, or None if there is none."""
-    since_ms, until_ms, now_ms = _window(now, since, until)
+    since_ms, until_ms, now_ms = window_ms(now, since, until)
     span = _clip_ms(interval, since_ms, until_ms, now_ms)
     return None if span is None else (span[0] / 1000, span[1] / 1000)
 
@@ -196,7 +208,7 @@ def line_items(
     split_days: bool = False,
 ) -> list[LineItem]:
     """Price every interval's part inside [since, until) (open ones count until `now`)."""
-    since_ms, until_ms, now_ms = _window(now, since, until)
+    since_ms, until_ms, now_ms = window_ms(now, since, until)
     items: list[LineItem] = []
     append = items.append
     for iv in intervals:
@@ -208,7 +220,7 @@ def line_items(
         if end <= start:
             continue
         if split_days:
-            for a, b in _pieces(start, end):
+            for a, b in pieces(start, end):
                 append(LineItem(iv, a, b, *_priced(iv, a, b)))
         else:
             append(LineItem(iv, start, end, *_priced(iv, start, end)))
@@ -244,7 +256,7 @@ def split_by_day(items: Iterable[LineItem]) -> Iterator[LineItem]:
         if item.end_ms <= day_start_ms(item.start_ms) + MS_PER_DAY:
             yield item
             continue
-        for a, b in _pieces(item.start_ms, item.end_ms):
+        for a, b in pieces(item.start_ms, item.end_ms):
             yield LineItem(item.interval, a, b, *_priced(item.interval, a, b))
 
 
@@ -382,7 +394,7 @@ def autostop_savings(
     until: float | None = None,
 ) -> AutostopSavings:
     """Savings from autostop: each autostopped node's gap until its next start (or now)."""
-    since_ms, until_ms, now_ms = _window(now, since, until)
+    since_ms, until_ms, now_ms = window_ms(now, since, until)
     compute: dict[tuple[str, int], list[UsageInterval]] = {}
     disks: dict[tuple[str, int], list[UsageInterval]] = {}
     for iv in intervals:

@@ -2,37 +2,62 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 from skytui.core.costs.model import KINDS, UsageInterval
 from skytui.errors import StateError
 from skytui.store import Store
 
-_COLUMNS = ("id", "cluster", "node", "job_id", "attempt", "user", "cloud", "region", "zone", "instance_type",
-            "accelerator", "accelerator_count", "spot", "price_per_hour", "on_demand_price_per_hour",
-            "started_at", "ended_at", "end_reason", "estimate_source", "kind")
+# The store's columns in UsageInterval field order, so a raw row reads like an interval.
+COLUMNS = UsageInterval._fields
 
 
-def intervals(store: Store, *, since: float | None = None, until: float | None = None) -> list[UsageInterval]:
-    """Every interval that overlaps [since, until)."""
-    where, args = [], []
+def window_clause(since: float | None, until: float | None) -> tuple[str, list[Any]]:
+    """A WHERE clause (maybe empty) selecting intervals that overlap [since, until)."""
+    where: list[str] = []
+    args: list[Any] = []
     if since is not None:
         where.append("(ended_at IS NULL OR ended_at > ?)")
         args.append(since)
     if until is not None:
         where.append("started_at < ?")
         args.append(until)
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    conn = store.db.conn
-    # Check the whole selection once in SQL, so each row can skip the per-row checks.
+    return (" WHERE " + " AND ".join(where)) if where else "", args
+
+
+def check_rows(conn: sqlite3.Connection, path: Path, since: float | None, until: float | None) -> None:
+    """Refuse the whole selection at once if a row breaks what accounting relies on."""
+    clause, args = window_clause(since, until)
     bad = conn.execute(
         "SELECT id FROM usage_intervals" + (clause + " AND" if clause else " WHERE")
         + " (price_per_hour < 0 OR on_demand_price_per_hour < 0 OR accelerator_count < 0"
         + f" OR kind NOT IN ({', '.join('?' * len(KINDS))})) LIMIT 1", [*args, *KINDS]).fetchone()
     if bad is not None:
-        raise StateError(f"{store.db.path}: usage interval {bad[0]} has a negative price or an unknown kind",
+        raise StateError(f"{path}: usage interval {bad[0]} has a negative price or an unknown kind",
                          "this is a bug in what recorded it; please report it")
-    # spot is stored as 0/1: ask SQLite for 0/1 and make it a bool on the way.
-    cur = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM usage_intervals{clause} ORDER BY id", args)
+
+
+def raw_rows(
+    conn: sqlite3.Connection, since: float | None, until: float | None, ids: tuple[int, int] | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Rows in COLUMNS order (spot as 0/1), by id; `ids` keeps those in [lo, hi)."""
+    clause, args = window_clause(since, until)
+    if ids is not None:
+        clause += (" AND" if clause else " WHERE") + " id >= ? AND id < ?"
+        args += list(ids)
+    cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM usage_intervals{clause} ORDER BY id", args)
     cur.row_factory = None
+    return cur
+
+
+def intervals(store: Store, *, since: float | None = None, until: float | None = None) -> list[UsageInterval]:
+    """Every interval that overlaps [since, until)."""
+    conn = store.db.conn
+    # Checked once in SQL, so each row can skip the per-row checks.
+    check_rows(conn, store.db.path, since, until)
     make = UsageInterval.trusted
-    spot = _COLUMNS.index("spot")
-    return [make((*r[:spot], r[spot] == 1, *r[spot + 1:])) for r in cur]
+    spot = COLUMNS.index("spot")
+    return [make((*r[:spot], r[spot] == 1, *r[spot + 1:])) for r in raw_rows(conn, since, until)]

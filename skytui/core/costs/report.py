@@ -6,7 +6,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -40,6 +40,7 @@ class Report:
     until_ms: int
     now_ms: int
     items: list[LineItem]  # one per interval, or per interval-day when by == "day"
+    intervals: Sequence[UsageInterval] = ()  # what the items were priced from (the CSV streams these)
     currency: str = CURRENCY
 
     @cached_property
@@ -98,6 +99,7 @@ def build_report(
 ) -> Report:
     """Clip intervals to [since, until) (until defaults to `now`), price, group and total them."""
     check_grouping(by)
+    intervals = intervals if isinstance(intervals, Sequence) else list(intervals)
     items = line_items(intervals, now=now, since=since, until=until, split_days=by == "day")
     now_ms = to_ms(now)
     until_ms = now_ms if until is None else min(to_ms(until), now_ms)
@@ -105,7 +107,9 @@ def build_report(
         since_ms = to_ms(since)
     else:
         since_ms = min((item.start_ms for item in items), default=until_ms)
-    return Report(by=by, since_ms=since_ms, until_ms=until_ms, now_ms=now_ms, items=items)
+    return Report(
+        by=by, since_ms=since_ms, until_ms=until_ms, now_ms=now_ms, items=items, intervals=intervals
+    )
 
 
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([hdw])")
@@ -172,9 +176,17 @@ def write_report(
     report: Report, fmt: str, path: str | os.PathLike[str] | None, *, stdout: TextIO | None = None
 ) -> None:
     """Write the report to a file (atomically, mode 0644: reports are for sharing) or stdout."""
-    text = render(report, fmt)
+    write_chunks([render(report, fmt)], path, stdout=stdout)
+
+
+def write_chunks(
+    chunks: Iterable[str], path: str | os.PathLike[str] | None, *, stdout: TextIO | None = None
+) -> None:
+    """Write text chunks to a file (atomically, mode 0644) or stdout, as they come."""
     if path is None:
-        (stdout or sys.stdout).write(text)
+        out = stdout or sys.stdout
+        for chunk in chunks:
+            out.write(chunk)
         return
     target = Path(path)
     try:
@@ -186,7 +198,8 @@ def write_report(
         ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+            for chunk in chunks:
+                out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
@@ -197,3 +210,6 @@ def write_report(
             f"can't write report to {target}: {exc.strerror}",
             "choose a path you can write to",
         ) from None
+    except BaseException:  # a failed chunk leaves no half-written file behind
+        Path(tmp).unlink(missing_ok=True)
+        raise

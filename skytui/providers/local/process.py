@@ -13,14 +13,18 @@ from pathlib import Path
 def spawn_node(node_dir: Path, disk_dir: Path, port: int | None) -> int:
     """Start a node's SSH server as its own session so it outlives the CLI and the app."""
     args = [sys.executable, "-m", "skytui.providers.local.node",
-            "--node-dir", str(node_dir), "--disk", str(disk_dir)]
+            "--node-dir", str(node_dir.resolve()), "--disk", str(disk_dir.resolve())]
     if port:
         args += ["--port", str(port)]
     for stale in ("port", "pid"):
         (node_dir / stale).unlink(missing_ok=True)
+    # `-m` looks in the cwd first: starting in the folder that holds this skytui makes the
+    # node run the same code, installed or not, without a PYTHONPATH its jobs would inherit.
+    # (The node then moves to its disk.)
+    package_parent = Path(__file__).resolve().parents[3]
     with open(node_dir / "node.log", "ab") as log:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                start_new_session=True, close_fds=True, cwd=str(disk_dir))
+                                start_new_session=True, close_fds=True, cwd=str(package_parent))
     _children[proc.pid] = proc
     return proc.pid
 

@@ -6,7 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from skytui.core.costs.accounting import CostRow
-from skytui.core.costs.formats.common import ITEM_COLUMNS, csv_text, ended_here, item_lines
+from skytui.core.costs.formats.common import csv_text, ended_here
+from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, csv_lines
 from skytui.core.costs.units import MICRO, iso_z, to_micro
 
 if TYPE_CHECKING:
@@ -15,8 +16,9 @@ if TYPE_CHECKING:
 
 def to_csv(report: Report) -> str:
     """One row per line item (interval part in the window); ISO-8601 UTC times, plain decimals."""
-    currency = report.currency
-    return csv_text(ITEM_COLUMNS, item_lines(report.items, currency))
+    window = (report.since_ms, report.until_ms, report.now_ms)
+    lines = csv_lines(report.intervals, window, report.currency, split_days=report.by == "day")
+    return csv_text(ITEM_COLUMNS, lines)
 
 
 def _number(micro: int) -> float:

@@ -1,0 +1,116 @@
+"""The streaming CSV export: the same bytes as the report's CSV, on one process or several."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from skytui.core.costs import export
+from skytui.core.costs.from_store import intervals
+from skytui.core.costs.model import UsageInterval
+from skytui.core.costs.report import CURRENCY, build_report, render
+from skytui.core.costs.sample import generate_intervals
+from skytui.errors import StateError
+from skytui.store import Store
+
+START = 1_790_000_000.0
+NOW = START + 61 * 86400
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    st = Store(tmp_path / "state.db")
+    ivs = generate_intervals(300, 7, start=START, days=60)
+    cols = [name for name in UsageInterval._fields if name != "id"]
+    with st.db.transaction() as conn:
+        conn.executemany(
+            f"INSERT INTO usage_intervals({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+            [tuple(getattr(iv, k) for k in cols) for iv in ivs],
+        )
+    yield st
+    st.close()
+
+
+def exported(st: Store, workers: int, **window: float | None) -> str:
+    since, until = window.get("since"), window.get("until")
+    by_day = bool(window.get("by_day"))
+    return "".join(export.csv_chunks(st, since=since, until=until, now=NOW, currency=CURRENCY,
+                                     split_days=by_day, workers=workers))
+
+
+def reported(st: Store, **window: float | None) -> str:
+    since, until = window.get("since"), window.get("until")
+    by = "day" if window.get("by_day") else "cluster"
+    report = build_report(intervals(st, since=since, until=until), since=since, until=until, by=by, now=NOW)
+    return render(report, "csv")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork children for a few hundred rows, so the tests run the parallel path."""
+    monkeypatch.setattr(export, "ROWS_PER_WORKER", 50)
+    monkeypatch.setattr(export, "_cores", lambda: 4)
+
+
+WINDOWS = [
+    {},
+    {"since": START + 20 * 86400},
+    {"since": START + 10 * 86400, "until": START + 30.5 * 86400},
+    {"since": START + 5 * 86400, "by_day": True},
+]
+
+
+@pytest.mark.parametrize("window", WINDOWS)
+@pytest.mark.usefixtures("small_chunks")
+def test_parallel_export_is_byte_for_byte_the_report_csv(store: Store, window: dict[str, float]) -> None:
+    expected = reported(store, **window)
+    assert expected.count("\n") > 50  # the window holds enough rows to cut into chunks
+    assert exported(store, 1, **window) == expected
+    assert exported(store, 4, **window) == expected
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_failing_child_has_its_chunk_done_by_the_parent(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+    real_chunk = export._chunk
+
+    def chunk_that_fails_in_children(*args):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            raise RuntimeError("child broke")
+        return real_chunk(*args)
+
+    monkeypatch.setattr(export, "_chunk", chunk_that_fails_in_children)
+    assert exported(store, 4) == reported(store)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.usefixtures("small_chunks")
+def test_a_bad_row_is_one_error_and_no_child_is_left(store: Store) -> None:
+    with store.db.transaction() as conn:
+        conn.execute("UPDATE usage_intervals SET price_per_hour = -1 WHERE id = 250")
+    before = _children()
+    with pytest.raises(StateError, match="usage interval 250 has a negative price"):
+        exported(store, 4)
+    assert _children() - before == set()  # every child was stopped and reaped (no zombie)
+
+
+def _children() -> set[int]:
+    """Pids whose parent is this process, zombies included."""
+    me, out = os.getpid(), set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def test_an_empty_window_is_just_the_header(store: Store) -> None:
+    text = exported(store, 4, since=NOW + 10)
+    assert text == reported(store, since=NOW + 10)
+    assert text.count("\n") == 1
