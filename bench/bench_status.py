@@ -60,7 +60,7 @@ def main() -> None:
               f"first {ours[0] * 1000:7.1f} ms  max {max(ours) * 1000:7.1f} ms  (target {TARGET_S * 1000:.0f} ms)")
         print(f"ratio to bare python   {statistics.median(ours) / statistics.median(base):.2f}x")
         imp = subprocess.run([sys.executable, "-X", "importtime", "-m", "skytui.cli.main", "status", "--json"],
-                             env=env, capture_output=True, text=True).stderr
+                             env=env, capture_output=True, text=True, check=False).stderr
         heavy = [line for line in imp.splitlines()
                  if any(f" {m}" in line.split("|")[-1] and line.split("|")[-1].strip().split(".")[0] == m
                         for m in ("textual", "boto3", "botocore", "google", "asyncssh"))]

@@ -1,18 +1,29 @@
 """Dashboard benchmarks: first frame with 1,000 clusters and 10,000 jobs, refresh cost, idle CPU,
 a 100,000-line log with key latency, and memory. Prints figures; asserts nothing.
 
-    python bench/bench_tui_app.py [--idle-seconds 20]
+    python bench/bench_tui_app.py [--idle-seconds 20] [--runs 5]
+
+The first frame is measured as a user sees it: `skytui` started in a pseudo-terminal of
+160x45, timed from the start of the process until the first row's name is drawn, beside
+a bare Textual app (one Static) timed the same way until its text is drawn, alternately
+in the same run. Both run with bytecode caching on, as an installed package does (one
+warm-up run each is not counted).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import os
 import resource
+import select
+import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -38,6 +49,62 @@ class Bare(App[None]):
         yield Static("hello")
 
 
+BARE_SCRIPT = """
+from textual.app import App
+from textual.widgets import Static
+
+
+class Bare(App):
+    def compose(self):
+        yield Static("hello")
+
+
+Bare().run()
+"""
+SKYTUI = "import sys; from skytui.cli.main import main; sys.exit(main([]))"
+
+
+def first_paint(argv: list[str], env: dict[str, str], marker: bytes, timeout: float = 30.0) -> float:
+    """Seconds from starting `argv` in a 160x45 pseudo-terminal until `marker` is drawn."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, cwd=REPO, stdin=slave, stdout=slave, stderr=slave,
+                            start_new_session=True, close_fds=True)
+    os.close(slave)
+    seen = b""
+    try:
+        while time.perf_counter() - start < timeout:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(master, 1 << 16)
+                except OSError:  # the program ended
+                    break
+                if marker in seen:
+                    return time.perf_counter() - start
+        raise RuntimeError(f"{marker!r} was not drawn; the terminal got: {seen[-300:]!r}")
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+
+
+def process_first_frames(runs: int) -> tuple[list[float], list[float]]:
+    """(bare Textual, skytui) first-paint times, alternating; the store is the seeded one."""
+    env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # cache bytecode, as an installed package does
+    bare_argv = [sys.executable, "-c", BARE_SCRIPT]
+    ours_argv = [sys.executable, "-c", SKYTUI]
+    first_paint(bare_argv, env, b"hello")  # warm-up: bytecode written, files in the page cache
+    first_paint(ours_argv, env, b"c0000")
+    bare, ours = [], []
+    for _ in range(runs):
+        bare.append(first_paint(bare_argv, env, b"hello"))
+        ours.append(first_paint(ours_argv, env, b"c0000"))  # the first row of the Clusters view
+    return bare, ours
+
+
 async def bare_startup() -> float:
     t = time.perf_counter()
     async with Bare().run_test(size=SIZE) as pilot:
@@ -49,13 +116,14 @@ def make(core: Core) -> SkytuiApp:
     return SkytuiApp(core, clock=lambda: NOW, provider_refresh_seconds=0, watch=False)
 
 
-async def first_frame(core: Core) -> tuple[float, SkytuiApp]:
+async def all_rows_drawn(core: Core) -> tuple[float, SkytuiApp]:
+    """In-process: from building the app until all 1,000 rows are in and a frame is drawn."""
     t = time.perf_counter()
     app = make(core)
     async with app.run_test(size=SIZE) as pilot:
         while app.table("clusters").row_count < 1000:
             await asyncio.sleep(0.005)
-        await pilot.pause()  # the frame with the data drawn
+        await pilot.pause()
         return time.perf_counter() - t, app
 
 
@@ -113,7 +181,19 @@ async def jobs_rss(core: Core) -> float:
         while app.table("jobs").row_count < 10_000:
             await asyncio.sleep(0.01)
         await pilot.pause()
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a
+    child of a large process (this bench, after its other phases) would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def log_stream(tmp: Path) -> tuple[float, list[float]]:
@@ -201,6 +281,7 @@ async def gpus_view_format(nodes: int = 200, per_node: int = 8) -> tuple[float, 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=5, help="first-frame runs of each program")
     parser.add_argument("--rss-only", action="store_true", help="(internal) measure peak RSS alone")
     args = parser.parse_args()
     os.environ["TZ"] = "UTC"
@@ -209,7 +290,9 @@ async def main() -> None:
         tmp = Path(d)
         for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
             os.environ[var] = str(tmp / var.lower())
-        db = tmp / "state.db"
+        from skytui.paths import state_db
+
+        db = state_db()  # where `skytui` itself looks, for the whole-process runs
         t = time.perf_counter()
         store = seed_store(db, clusters=1000, jobs=10_000)
         print(f"seeded 1,000 clusters and 10,000 jobs in {time.perf_counter() - t:.1f}s")
@@ -217,12 +300,15 @@ async def main() -> None:
         if args.rss_only:
             print(f"{await jobs_rss(core):.0f}")
             return
-        bare = await bare_startup()
-        bare = min(bare, await bare_startup())
-        ours, _ = await first_frame(core)
-        ours = min(ours, (await first_frame(core))[0])
-        print(f"first frame with data: {ours * 1000:.0f} ms; bare Textual app: {bare * 1000:.0f} ms; "
-              f"ratio {ours / bare:.2f}x (goal <= 1.0 s and <= 2x)")
+        bare_runs, ours_runs = await asyncio.to_thread(process_first_frames, args.runs)
+        bare, ours = statistics.median(bare_runs), statistics.median(ours_runs)
+        print(f"first frame with data, whole process in a 160x45 pty (median of {args.runs}): {ours * 1000:.0f} ms "
+              f"(best {min(ours_runs) * 1000:.0f}); bare Textual app: {bare * 1000:.0f} ms "
+              f"(best {min(bare_runs) * 1000:.0f}); ratio {ours / bare:.2f}x (goal <= 1.0 s and <= 2x)")
+        bare_in = min([await bare_startup() for _ in range(3)])
+        ours_in = min([(await all_rows_drawn(core))[0] for _ in range(3)])
+        print(f"in-process, for reference: all 1,000 rows in and drawn {ours_in * 1000:.0f} ms; a bare app's "
+              f"first frame {bare_in * 1000:.0f} ms ({ours_in / bare_in:.1f}x)")
         r = await refresh_costs(core, db)
         print(f"refresh, nothing changed: data_version probe {r['probe_ms'] * 1000:.0f} us CPU; re-applying an "
               f"identical snapshot to 1,000 rows {r['apply_unchanged_ms']:.2f} ms CPU (goal <= 5 ms)")
@@ -243,8 +329,9 @@ async def main() -> None:
         print(f"GPUs view: formatting a round of {n} GPU rows (200 nodes x 8, an hour of history): "
               f"{cold:.0f} ms CPU when sparklines are drawn (once a minute), {warm:.0f} ms on other rounds")
         # Peak RSS is per process: measure it in a fresh one, not after the phases above.
-        rss = subprocess.run([sys.executable, __file__, "--rss-only"], capture_output=True, text=True,
-                             check=True).stdout.strip().splitlines()[-1]
+        fresh = await asyncio.to_thread(subprocess.run, [sys.executable, __file__, "--rss-only"],
+                                        capture_output=True, text=True, check=True)
+        rss = fresh.stdout.strip().splitlines()[-1]
         print(f"peak RSS with 10,000 jobs shown (fresh process): {rss} MB (goal <= 200 MB)")
 
 

@@ -246,3 +246,55 @@ async def test_quit_without_running_jobs_asks_nothing(tmp_path: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+def _keybar_text(app) -> str:  # type: ignore[no-untyped-def]
+    from skytui.tui.widgets.bars import KeyBar
+
+    return str(app.main_screen.query_one(KeyBar).render())
+
+
+async def test_key_bar_follows_the_view_and_a_click_presses_the_key(tmp_path: Path) -> None:
+    from skytui.tui.widgets.bars import KeyBar
+
+    app = make_app(seeded_core(tmp_path, clusters=5, jobs=5))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        shown = _keybar_text(app)
+        assert " s SSH " in shown and " x Stop " in shown and " c Cancel " not in shown
+        await pilot.press("2")
+        await wait_for(pilot, lambda: " c Cancel " in _keybar_text(app))
+        assert " x Stop " not in _keybar_text(app)
+        # A click on "? Help" opens the help screen, as pressing ? does.
+        bar = app.main_screen.query_one(KeyBar)
+        start = next(a for a, _b, key in bar._spans if key == "question_mark")
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+
+
+async def test_read_only_dims_the_keys_that_change_things(tmp_path: Path) -> None:
+    from rich.text import Text
+
+    from skytui.tui.widgets.bars import KeyBar
+
+    app = make_app(seeded_core(tmp_path), read_only=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        line: Text = app.main_screen.query_one(KeyBar).render()
+        dim = {line.plain[s.start:s.end].strip() for s in line.spans if s.style and s.style.dim}
+        assert {"x", "Stop", "d", "Down", "n", "New dev VM"} <= dim
+        assert "SSH" not in dim
+
+
+async def test_first_frame_has_data_and_sized_columns_then_every_row(tmp_path: Path) -> None:
+    app = make_app(seeded_core(tmp_path, clusters=300, jobs=3))
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.table("clusters")
+        # Read before the screen opened: the rows are there at the first frame...
+        assert app.snapshots_applied == 1 and 0 < table.row_count < 300
+        widths = {c.key.value: c.content_width for c in table.columns.values()}
+        assert widths["name"] >= len("c0000") and widths["status"] >= len("PREEMPTED")
+        # ...and the rest follow right after it, appended (no full redraw).
+        await wait_for(pilot, lambda: table.row_count == 300)
+        assert table.rebuilds == 0
+        assert table.shown_keys == sorted(table.shown_keys)

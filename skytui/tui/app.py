@@ -18,13 +18,13 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from skytui.tui import actions, costs, gpus, model
 from skytui.tui.actions import CLUSTERS, COSTS, EVENTS, GPUS, JOBS, VIEWS
 from skytui.tui.loader import ALL_VIEWS, Loader, Snapshot, watcher_label
 from skytui.tui.themes import DEFAULT_THEME, load_themes
-from skytui.tui.widgets.bars import StatusLine, SummaryBar
+from skytui.tui.widgets.bars import KeyBar, StatusLine, SummaryBar
 from skytui.tui.widgets.resource_table import ResourceTable
 
 if TYPE_CHECKING:
@@ -124,6 +124,18 @@ class SkytuiApp(App[int]):
         self._theme_missing = wanted if wanted not in self.available_themes else None
         self.theme = wanted if self._theme_missing is None else (
             DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark")
+        self._first_snapshot = self._read_first()
+
+    def _read_first(self) -> Snapshot | None:
+        """The first snapshot, read before the screen opens so that its first frame has data.
+
+        Every later read runs in a worker (store_loop); a failure here is left to it to report.
+        """
+        try:
+            return self.loader.load(self.clock(), self._watcher_text(), frozenset({CLUSTERS}), self.cost_by)
+        except Exception:
+            log.exception("first read of the store failed")
+            return None
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -137,7 +149,7 @@ class SkytuiApp(App[int]):
         yield Input(placeholder="filter: text or regex; cluster:NAME / job:ID for one column",
                     id="filter", classes="hidden")
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     def _view_widgets(self, view: str) -> Iterable[Widget]:
         columns, sort_column, reverse = TABLES[view]
@@ -167,7 +179,17 @@ class SkytuiApp(App[int]):
         self.core.listeners.append(self._on_progress)
         self.table(CLUSTERS).focus()
         self.status_line.say("read-only: actions that change things are off" if self.read_only else "ready")
+        if self._first_snapshot is not None:
+            first, self._first_snapshot = self._first_snapshot, None
+            self._loaded_at[CLUSTERS] = first.version
+            self.on_skytui_app_snapshot_ready(self.SnapshotReady(first))
         self.store_loop()
+        # What the first frame does not show starts after it (their imports alone take a while).
+        self.call_after_refresh(self._start_background_work)
+
+    def _start_background_work(self) -> None:
+        if self._exit:
+            return
         if self.provider_refresh_seconds and self.provider_refresh_seconds > 0:
             self.provider_loop()
         if self.run_in_app_watcher:
@@ -196,7 +218,7 @@ class SkytuiApp(App[int]):
     @work(group="store", exclusive=True, exit_on_error=False)
     async def store_loop(self) -> None:
         """Probe `PRAGMA data_version` each tick; load the view on screen only when it moved."""
-        last_load = 0.0
+        last_load = time.monotonic() if self.snapshot is not None else 0.0  # read before the first frame
         while True:
             try:
                 self._version = version = self.loader.version()
@@ -234,7 +256,8 @@ class SkytuiApp(App[int]):
         self.snapshot = snap
         self.snapshots_applied += 1
         if self.snapshots_applied == 1 and self.telemetry_on:
-            self.telemetry_loop()  # after the first frame with data: sampling's imports never delay it
+            # After the first frame with data: sampling's imports never delay it.
+            self.call_after_refresh(self.telemetry_loop)
         for view in snap.views & ALL_VIEWS:
             rows = getattr(snap, view)
             if rows is None:

@@ -16,7 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Log
+from textual.widgets import Input, Label, Log
+
+from skytui.tui.widgets.bars import KeyBar
 
 Emit = Callable[[str], None]
 LogSource = Callable[[Emit], Awaitable[None]]
@@ -77,7 +79,7 @@ class LogScreen(Screen[None]):
         yield log
         yield Input(placeholder="search (regex)", id="log-search", classes="hidden")
         yield Label("", id="log-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._status()

@@ -12,6 +12,8 @@ from textual.widgets.data_table import RowKey
 
 from skytui.tui.model import Column, Row, arrange
 
+FIRST_ROWS_MARGIN = 20  # rows beyond the terminal's height in an empty table's first fill
+
 
 class ResourceTable(DataTable[Text]):
     """Rows keyed by identity (cluster name, job id); sorted, filtered and diffed on each snapshot."""
@@ -29,12 +31,25 @@ class ResourceTable(DataTable[Text]):
         self.rebuilds = 0  # how often the whole table was redrawn (tests check the diff path)
 
     def on_mount(self) -> None:
-        for c in self.spec:
-            self.add_column(Text(c.label), key=c.key)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        # Also called by the first show(): the app may fill the table before its Mount.
+        if not self.columns:
+            for c in self.spec:
+                self.add_column(Text(c.label), key=c.key)
 
     # -- what callers use ------------------------------------------------------------------
     def show(self, rows: Mapping[str, Row]) -> None:
+        self._add_columns()
         self.rows_by_key = dict(rows)
+        first = self.app.size.height + FIRST_ROWS_MARGIN
+        if not self._order and len(self.rows_by_key) > first:
+            # An empty table fills a screenful first, so the first frame with data does not wait
+            # for 1,000 rows; the rest are appended after that frame (appending is no redraw).
+            self._apply(limit=first)
+            self.call_after_refresh(self._apply)
+            return
         self._apply()
 
     def set_filter(self, pattern: str) -> None:
@@ -80,9 +95,9 @@ class ResourceTable(DataTable[Text]):
         return self._cells[key][index]
 
     # -- the diff ------------------------------------------------------------------------
-    def _apply(self) -> None:
+    def _apply(self, limit: int | None = None) -> None:
         shown = arrange(self.rows_by_key, pattern=self.pattern, sort_column=self.sort_column,
-                        reverse=self.reverse, columns=self.spec)
+                        reverse=self.reverse, columns=self.spec)[:limit]
         order = [r.key for r in shown]
         if order == self._order:
             self._update_cells(shown)
@@ -103,6 +118,7 @@ class ResourceTable(DataTable[Text]):
             self._update_cells([self.rows_by_key[k] for k in kept])
             for r in added:
                 self._add(r)
+            self._measure_now()
             self._order = order
             self._restore_cursor(selected)
 
@@ -127,6 +143,7 @@ class ResourceTable(DataTable[Text]):
             self._cells.clear()
             for r in shown:
                 self._add(r)
+            self._measure_now()
             self._order = [r.key for r in shown]
             if not self._restore_cursor(selected) and self._order:
                 self.move_cursor(row=min(index, len(self._order) - 1), scroll=False)
@@ -151,6 +168,17 @@ class ResourceTable(DataTable[Text]):
             if colour:
                 return Text(value, style=f"bold {colour}")
         return Text(value, style="bold" if bold else "")
+
+    def _measure_now(self) -> None:
+        """Size the columns for the rows just added before the next frame, not on idle.
+
+        DataTable measures on idle, and a frame can come first: it would cut every cell
+        to the header's width. Our measuring is cheap (see `_update_dimensions`).
+        """
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows, self._new_rows = self._new_rows, set()
+            self._update_dimensions(new_rows)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # Our cells are one line of text we already hold as strings: measuring them with
