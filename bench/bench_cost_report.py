@@ -2,14 +2,16 @@
 
 Run: python bench/bench_cost_report.py [--n 100000] [--repeat 3]
 Seeds a throwaway store (XDG_DATA_HOME in a temp dir), then prints, best of --repeat:
-the whole process through the CLI (the 1 s target), a bare `python -c pass` measured in
-the same run (the floor, and the ratio against it), and each in-process phase.
+the whole process through the CLI (the 1 s target; after one warm-up run, with bytecode
+cached as an installed package has it), a bare `python -c pass` measured in the same run
+(the floor, and the ratio against it), and the in-process phases.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,29 +73,33 @@ def main() -> None:
         t_seed, now = best(lambda: seed(Path(tmp), args.n, args.seed), 1)
         print(f"store seeded with {args.n:,} intervals in {t_seed:.2f} s")
         env = {**os.environ, "XDG_DATA_HOME": tmp, "PYTHONPATH": str(ROOT)}
+        # Cache bytecode, as an installed package has it (this workplace sets the variable).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         cli = [sys.executable, "-c", "import sys; from skytui.cli.main import main; sys.exit(main())",
                "cost-report", "--format", "csv", "--since", "3000d"]
 
         # Whole process, as a user runs it: interpreter start, imports, query, price, write.
+        run_process(cli, env)  # warm-up: bytecode written, the store file in the page cache
         t_bare, _ = best(lambda: run_process([sys.executable, "-c", "pass"], env), args.repeat)
-        t_cli, _ = best(lambda: run_process(cli, env), args.repeat)
-        verdict = "meets" if t_cli <= TARGET_S else "MISSES"
+        runs = [run_process(cli, env) for _ in range(args.repeat)]
+        t_cli, t_median = min(runs), statistics.median(runs)
+        verdict = "meets" if t_median <= TARGET_S else "MISSES"
         print(f"python -c pass:                      {t_bare:.3f} s")
-        print(f"skytui cost-report --format csv:     {t_cli:.3f} s  "
-              f"({t_cli / t_bare:.1f}x bare python; {verdict} the {TARGET_S:.0f} s target)")
+        print(f"skytui cost-report --format csv:     {t_cli:.3f} s best, {t_median:.3f} s median of {args.repeat}  "
+              f"({t_cli / t_bare:.1f}x bare python; the median {verdict} the {TARGET_S:.0f} s target)")
 
         # The same work in-process: the CSV stream on one process and on every core,
         # then the other formats, which build the whole report first.
-        from skytui.core.costs.export import _cores, csv_chunks
+        from skytui.core.costs.export import _cores, csv_report
         from skytui.core.costs.from_store import intervals as load_intervals
         from skytui.core.costs.report import CURRENCY, build_report, render
         from skytui.store import open_store
 
         store = open_store()
         for workers in sorted({1, min(_cores(), 8)}):
-            t_csv, size = best(lambda w=workers: sum(len(c) for c in csv_chunks(
+            t_csv, size = best(lambda w=workers: sum(len(c) for c in csv_report(
                 store, since=None, until=None, now=now, currency=CURRENCY, workers=w)), args.repeat)
-            print(f"  csv stream, {workers} process(es)  {t_csv:.3f} s  ({t_csv / args.n * 1e6:.2f} us/interval, "
+            print(f"  csv export, {workers} process(es)  {t_csv:.3f} s  ({t_csv / args.n * 1e6:.2f} us/interval, "
                   f"{size / 1e6:.1f} MB)")
         t_load, ivs = best(lambda: load_intervals(store), args.repeat)
         t_build, report = best(lambda: build_report(ivs, since=None, by="cluster", now=now), args.repeat)

@@ -37,8 +37,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def exported(st: Store, workers: int, **window: float | None) -> str:
     since, until = window.get("since"), window.get("until")
     by_day = bool(window.get("by_day"))
-    return "".join(export.csv_chunks(st, since=since, until=until, now=NOW, currency=CURRENCY,
-                                     split_days=by_day, workers=workers))
+    chunks = export.csv_report(st, since=since, until=until, now=NOW, currency=CURRENCY,
+                               split_days=by_day, workers=workers)
+    return b"".join(chunks).decode()
 
 
 def reported(st: Store, **window: float | None) -> str:
@@ -50,8 +51,8 @@ def reported(st: Store, **window: float | None) -> str:
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fork children for a few hundred rows, so the tests run the parallel path."""
-    monkeypatch.setattr(export, "ROWS_PER_WORKER", 50)
+    """Several chunks and children for a few hundred rows, so the tests run the parallel path."""
+    monkeypatch.setattr(export, "CHUNK_ROWS", 50)
     monkeypatch.setattr(export, "_cores", lambda: 4)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 
 FORMATS = {"table": "table", "csv": "csv", "json": "json", "md": "markdown", "html": "html", "focus": "focus"}
 
@@ -20,18 +21,18 @@ def run(args: argparse.Namespace) -> int:
     check_grouping(args.by)
     store = open_store()
     if args.format == "csv":
-        # Line items need no grouping: stream them from the store (on every core).
-        from skytui.core.costs.export import csv_chunks
+        # Line items need no grouping: straight from the store's rows (on every core).
+        from skytui.core.costs.export import csv_report
 
-        chunks = csv_chunks(store, since=since, until=until, now=now, currency=CURRENCY,
-                            split_days=args.by == "day")
+        chunks: Sequence[str | bytes] = csv_report(store, since=since, until=until, now=now,
+                                                   currency=CURRENCY, split_days=args.by == "day")
     else:
         from skytui.core.costs.from_store import intervals
         from skytui.core.costs.report import build_report, render
 
         report = build_report(intervals(store, since=since, until=until), since=since, until=until,
                               by=args.by, now=now)
-        chunks = iter([render(report, FORMATS[args.format])])
+        chunks = [render(report, FORMATS[args.format])]
     write_chunks(chunks, args.output)
     if args.output:
         sys.stderr.write(f"cost report ({args.format}) written to {args.output}\n")

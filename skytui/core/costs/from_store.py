@@ -15,8 +15,10 @@ from skytui.store import Store
 COLUMNS = UsageInterval._fields
 
 
-def window_clause(since: float | None, until: float | None) -> tuple[str, list[Any]]:
-    """A WHERE clause (maybe empty) selecting intervals that overlap [since, until)."""
+def window_clause(
+    since: float | None, until: float | None, ids: tuple[int, int] | None = None
+) -> tuple[str, list[Any]]:
+    """A WHERE clause (maybe empty) selecting intervals that overlap [since, until), with ids in [lo, hi)."""
     where: list[str] = []
     args: list[Any] = []
     if since is not None:
@@ -25,12 +27,18 @@ def window_clause(since: float | None, until: float | None) -> tuple[str, list[A
     if until is not None:
         where.append("started_at < ?")
         args.append(until)
+    if ids is not None:
+        where.append("id >= ? AND id < ?")
+        args.extend(ids)
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
-def check_rows(conn: sqlite3.Connection, path: Path, since: float | None, until: float | None) -> None:
+def check_rows(
+    conn: sqlite3.Connection, path: Path, since: float | None, until: float | None,
+    ids: tuple[int, int] | None = None,
+) -> None:
     """Refuse the whole selection at once if a row breaks what accounting relies on."""
-    clause, args = window_clause(since, until)
+    clause, args = window_clause(since, until, ids)
     bad = conn.execute(
         "SELECT id FROM usage_intervals" + (clause + " AND" if clause else " WHERE")
         + " (price_per_hour < 0 OR on_demand_price_per_hour < 0 OR accelerator_count < 0"
@@ -44,10 +52,7 @@ def raw_rows(
     conn: sqlite3.Connection, since: float | None, until: float | None, ids: tuple[int, int] | None = None
 ) -> Iterator[tuple[Any, ...]]:
     """Rows in COLUMNS order (spot as 0/1), by id; `ids` keeps those in [lo, hi)."""
-    clause, args = window_clause(since, until)
-    if ids is not None:
-        clause += (" AND" if clause else " WHERE") + " id >= ? AND id < ?"
-        args += list(ids)
+    clause, args = window_clause(since, until, ids)
     cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM usage_intervals{clause} ORDER BY id", args)
     cur.row_factory = None
     return cur

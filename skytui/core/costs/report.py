@@ -180,13 +180,20 @@ def write_report(
 
 
 def write_chunks(
-    chunks: Iterable[str], path: str | os.PathLike[str] | None, *, stdout: TextIO | None = None
+    chunks: Iterable[str | bytes], path: str | os.PathLike[str] | None, *, stdout: TextIO | None = None
 ) -> None:
-    """Write text chunks to a file (atomically, mode 0644) or stdout, as they come."""
+    """Write text (or UTF-8) chunks to a file (atomically, mode 0644) or stdout, as they come."""
     if path is None:
         out = stdout or sys.stdout
         for chunk in chunks:
-            out.write(chunk)
+            if isinstance(chunk, str):
+                out.write(chunk)
+            elif hasattr(out, "buffer"):  # bytes go under the text layer, not through it
+                out.flush()
+                out.buffer.write(chunk)
+            else:
+                out.write(chunk.decode())
+        out.flush()
         return
     target = Path(path)
     try:
@@ -197,9 +204,9 @@ def write_chunks(
             "choose a folder that exists and that you can write to",
         ) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
-                out.write(chunk)
+                out.write(chunk.encode() if isinstance(chunk, str) else chunk)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
