@@ -61,7 +61,9 @@ class Bare(App):
 
 Bare().run()
 """
-SKYTUI = "import sys; from skytui.cli.main import main; sys.exit(main([]))"
+# Read-only: the seeded jobs are not real, and the watcher would relaunch them (it starts
+# after the first frame either way, so the first frame is the same).
+SKYTUI = "import sys; from skytui.cli.main import main; sys.exit(main([\"--read-only\"]))"
 
 
 def first_paint(argv: list[str], env: dict[str, str], marker: bytes, timeout: float = 30.0) -> float:

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
@@ -179,6 +181,44 @@ class ResourceTable(DataTable[Text]):
             self._require_update_dimensions = False
             new_rows, self._new_rows = self._new_rows, set()
             self._update_dimensions(new_rows)
+
+    def _render_cell(
+        self, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """Our cells are one line of text in one style: draw them without Rich's general path.
+
+        DataTable renders each cell through Styled(Padding(Text)); for a screenful of rows
+        that was most of the first frame. The segments here carry the same styles (the
+        snapshot tests compare them); anything else goes to DataTable's own path.
+        """
+        if row_index < 0 or column_index < 0:  # the header row and row labels
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
+                     self._pseudo_class_state)
+        lines: list[list[Segment]] | None = self._cell_render_cache.get(cache_key)
+        if lines is not None:
+            return lines
+        cell = self._get_row_renderables(row_index)[1][column_index]
+        pad = self.cell_padding
+        room = width - 2 * pad
+        if (not isinstance(cell, Text) or cell.spans or "\n" in cell.plain or cell_len(cell.plain) > room
+                or self.rows[row_key].height != 1):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        blank = pre + post_style
+        text_style = pre + self.app.console.get_style(cell.style, default=Style.null()) + post_style
+        text = cell.plain
+        lines = [[Segment(" " * pad, blank), Segment(text, text_style),
+                  Segment(" " * (room - cell_len(text) + pad), blank)]]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # Our cells are one line of text we already hold as strings: measuring them with
