@@ -1,4 +1,9 @@
-"""The dashboard: views over the store, live refresh, and one-key actions on the selected row."""
+"""The dashboard: views over the store, live refresh, and one-key actions on the selected row.
+
+The app is split by job: live data (app_live), background watchers (app_workers), actions on the
+selected row (app_actions) and launches (app_launch) are mixins of SkytuiApp; this module keeps
+the app itself: its messages, layout, views, notes and command palette.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Vertical
 from textual.message import Message
@@ -22,7 +27,11 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from skytui.tui import actions, costs, gpus, model
 from skytui.tui.actions import CLUSTERS, COSTS, EVENTS, GPUS, JOBS, VIEWS
-from skytui.tui.loader import ALL_VIEWS, Loader, Snapshot, watcher_label
+from skytui.tui.app_actions import RowActions, cancel_managed_job
+from skytui.tui.app_launch import Launching, launch_dev
+from skytui.tui.app_live import CLOCK_TICK_S, REFRESH_BACKOFF_MAX_S, LiveData
+from skytui.tui.app_workers import Watchers, describe_watcher
+from skytui.tui.loader import Loader, Snapshot
 from skytui.tui.themes import DEFAULT_THEME, load_themes
 from skytui.tui.widgets.bars import KeyBar, StatusLine, SummaryBar
 from skytui.tui.widgets.resource_table import ResourceTable
@@ -30,6 +39,10 @@ from skytui.tui.widgets.resource_table import ResourceTable
 if TYPE_CHECKING:
     from skytui.core.context import Core, Progress
     from skytui.core.telemetry.sampler import Sampler
+
+# Names that lived here before the split; callers and tests still import them from this module.
+__all__ = ["CLOCK_TICK_S", "EMPTY_HINT", "REFRESH_BACKOFF_MAX_S", "TABLES", "SkytuiApp",
+           "cancel_managed_job", "describe_watcher", "hand_to_daemon", "launch_dev"]
 
 log = logging.getLogger("skytui.tui")
 Clock = Callable[[], float]
@@ -43,11 +56,9 @@ TABLES: dict[str, tuple[tuple[model.Column, ...], int | None, bool]] = {
 }
 EMPTY_HINT = ("No clusters yet. Press n for a dev VM, L to launch a task file, or D to start the demo "
               "fleet (two dev VMs and a spot job on the local cloud).")
-REFRESH_BACKOFF_MAX_S = 600.0
-CLOCK_TICK_S = 30.0  # uptimes and durations have minute resolution: redraw them this often
 
 
-class SkytuiApp(App[int]):
+class SkytuiApp(LiveData, Watchers, RowActions, Launching, App[int]):
     """Reads go through a loader in worker threads; actions go through the core in async workers."""
 
     CSS_PATH = "app.tcss"
@@ -210,236 +221,6 @@ class SkytuiApp(App[int]):
     def table(self, view: str) -> ResourceTable:
         return self.main_screen.query_one(f"#table-{view}", ResourceTable)
 
-    # -- live data ------------------------------------------------------------------------------
-    def request_refresh(self) -> None:
-        """Read the store now instead of at the next tick (after our own actions)."""
-        self._wake.set()
-
-    @work(group="store", exclusive=True, exit_on_error=False)
-    async def store_loop(self) -> None:
-        """Probe `PRAGMA data_version` each tick; load the view on screen only when it moved."""
-        last_load = time.monotonic() if self.snapshot is not None else 0.0  # read before the first frame
-        while True:
-            try:
-                self._version = version = self.loader.version()
-                due = time.monotonic() - last_load >= CLOCK_TICK_S
-                view = self.view
-                if self._loaded_at.get(view) != version or due or self._wake.is_set():
-                    self._wake.clear()
-                    views = frozenset({view}) if self.snapshot is not None else frozenset({view, "clusters"})
-                    snap = await asyncio.to_thread(self.loader.load, self.clock(), self._watcher_text(), views,
-                                                   self.cost_by)
-                    last_load = time.monotonic()
-                    for v in views:
-                        if v != COSTS or snap.cost_view is None or snap.cost_view.by == self.cost_by:
-                            self._loaded_at[v] = snap.version
-                    self.post_message(self.SnapshotReady(snap))
-            except Exception as exc:  # a locked or moved database: say so, keep trying
-                log.exception("store refresh failed")
-                self.post_message(self.Note(f"reading the state store failed: {exc}", "error"))
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.store_poll_seconds)
-            except asyncio.TimeoutError:
-                pass
-
-    def _watcher_text(self) -> str:
-        return watcher_label()
-
-    def _widgets_gone(self) -> bool:
-        """Workers' messages can land while the app shuts down, after its widgets are gone."""
-        return self._exit or not self.screen_stack or not self.main_screen.query(StatusLine)
-
-    def on_skytui_app_snapshot_ready(self, msg: SnapshotReady) -> None:
-        if self._widgets_gone():
-            return
-        snap = msg.snapshot
-        self.snapshot = snap
-        self.snapshots_applied += 1
-        if self.snapshots_applied == 1 and self.telemetry_on:
-            # After the first frame with data: sampling's imports never delay it.
-            self.call_after_refresh(self.telemetry_loop)
-        for view in snap.views & ALL_VIEWS:
-            rows = getattr(snap, view)
-            if rows is None:
-                continue
-            if view == COSTS:
-                if snap.cost_view is None or snap.cost_view.by != self.cost_by:
-                    continue  # loaded for the grouping before the last `g`: the next load has ours
-                self.cost_view = snap.cost_view
-            if view == GPUS:
-                self._gpu_cluster_rows = rows
-                rows = gpus.merge(rows, self.telemetry)
-            self.rows[view] = rows
-            self._stale.add(view)
-        self._show_current()
-
-    def on_skytui_app_gpus_sampled(self, msg: GpusSampled) -> None:
-        if self._widgets_gone():
-            return
-        self.telemetry = msg.telemetry
-        t = msg.telemetry
-        idle = ", ".join(f"{name} ({n})" for name, n in sorted(t.idle.items()))
-        if idle:
-            self.telemetry_state = (f"GPUs idle 15m+ while billing on {idle}: select its row and press x to stop "
-                                    f"the cluster")
-        elif t.totals.gpus:
-            self.telemetry_state = f"GPU telemetry every {self._sample_interval():g}s over SSH"
-        else:
-            self.telemetry_state = "no GPUs read yet: nodes without NVIDIA telemetry say so on their row"
-        if self.snapshot is not None:
-            self.rows[GPUS] = gpus.merge(self._gpu_cluster_rows, t)
-            self._stale.add(GPUS)
-        self._show_current()
-
-    def _sample_interval(self) -> float:
-        return self.sampler.interval if self.sampler is not None else self.core.config.telemetry_interval_seconds
-
-    def _show_current(self) -> None:
-        snap = self.snapshot
-        title = dict(VIEWS)[self.view]
-        if snap is None:
-            return
-        fleet = self.telemetry.totals.line() if self.telemetry is not None else ""
-        self.main_screen.query_one(SummaryBar).show(snap.summary, title, fleet)
-        if self.view in self._stale:
-            self._stale.discard(self.view)
-            self.table(self.view).show(self.rows[self.view])
-        if self.view == CLUSTERS:
-            empty = not self.rows.get(CLUSTERS) and snap.summary.clusters == 0
-            self.main_screen.query_one("#empty-hint").set_class(not empty, "hidden")
-        if self.view == COSTS and self.cost_view is not None:
-            cv = self.cost_view
-            screen = self.main_screen
-            self.table(COSTS).relabel(0, costs.GROUP_LABELS[cv.by])
-            screen.query_one("#cost-title", Static).update(cv.title())
-            screen.query_one("#cost-figures", Static).update(cv.figures())
-            screen.query_one("#cost-chart", Static).update(cv.chart())
-        if self.view == GPUS:
-            self.main_screen.query_one("#gpu-hint", Static).update(self.telemetry_state)
-
-    def _restyle(self) -> None:
-        for table in self.main_screen.query(ResourceTable):
-            if table.row_count:
-                table.restyle()
-
-    @work(group="providers", exclusive=True, exit_on_error=False)
-    async def provider_loop(self) -> None:
-        """Ask the clouds what runs, one round at a time; failures back off instead of spinning."""
-        from skytui.core.refresh import refresh_all
-
-        base = float(self.provider_refresh_seconds or 30.0)
-        delay = self.provider_delay = base
-        while True:
-            self.provider_delay = delay
-            await asyncio.sleep(delay)
-            try:
-                rec = await refresh_all(self.core)
-            except Exception as exc:
-                delay = min(delay * 2, REFRESH_BACKOFF_MAX_S)
-                log.warning("provider refresh failed: %s", exc, exc_info=True)
-                self.post_message(self.Note(f"provider refresh failed: {exc}; next try in {delay:.0f}s",
-                                            "error", notify=True))
-                continue
-            if rec.errors:
-                delay = min(delay * 2, REFRESH_BACKOFF_MAX_S)
-                where = ", ".join(f"{c}/{r}" for c, r in sorted(rec.errors))
-                self.post_message(self.Note(f"could not list {where}; next try in {delay:.0f}s", "error"))
-            else:
-                delay = base
-                if rec.preempted or rec.lost:
-                    names = ", ".join(rec.preempted + rec.lost)
-                    self.post_message(self.Note(f"lost nodes: {names}", "error", notify=True))
-
-    # -- the in-app watcher ------------------------------------------------------------------------
-    def start_watcher(self) -> None:
-        try:
-            from skytui.core import watcher  # noqa: F401
-        except ImportError:
-            return
-        self.run_watcher_worker()
-
-    @work(group="watcher", exclusive=True, exit_on_error=False)
-    async def run_watcher_worker(self) -> None:
-        import inspect
-
-        from skytui.core.watcher import run_watcher
-
-        self._watcher_stop = asyncio.Event()
-
-        def on_status(status: Any) -> None:
-            self.post_message(self.Note(describe_watcher(status)))
-
-        try:
-            result = run_watcher(self.core, kind="app", stop_event=self._watcher_stop, on_status=on_status)
-            if inspect.isawaitable(result):
-                await result
-        except Exception as exc:
-            log.exception("watcher stopped")
-            self.post_message(self.Note(f"the in-app watcher stopped: {exc}", "error", notify=True))
-
-    async def stop_watcher(self) -> None:
-        if self._watcher_stop is not None:
-            self._watcher_stop.set()
-        for w in self.workers:
-            if w.group == "watcher":
-                try:
-                    await asyncio.wait_for(w.wait(), timeout=10)
-                except Exception:
-                    w.cancel()
-
-    # -- GPU telemetry ------------------------------------------------------------------------------
-    @work(group="telemetry", exclusive=True, exit_on_error=False)
-    async def telemetry_loop(self) -> None:
-        """Sample every UP node's GPUs until the app closes; a failure is a status-line state, then a retry."""
-        from skytui.core.telemetry.sampler import Sampler
-
-        self._telemetry_stop = stop = asyncio.Event()
-        delay = 0.0
-        while not stop.is_set():
-            try:
-                if self.sampler is None:
-                    self.sampler = Sampler(self.core)
-                sampler = self.sampler
-                if sampler.latest:  # a sampler with readings already (a restart, a test): show them now
-                    self._post_round(sampler)
-                await sampler.run(stop, self._on_round)
-            except Exception as exc:  # any failure is a state on the status line, then a retry
-                delay = min(max(delay * 2, self._sample_interval()), REFRESH_BACKOFF_MAX_S)
-                log.exception("GPU telemetry failed")
-                self.post_message(self.Note(f"GPU telemetry failed: {exc}; next try in {delay:.0f}s", "error"))
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                except asyncio.TimeoutError:
-                    pass
-
-    def _on_round(self, _snapshots: object) -> None:
-        if self.sampler is not None:
-            self._post_round(self.sampler)
-
-    def _post_round(self, sampler: Sampler) -> None:
-        # Runs in the sampling worker: format the rows there, hand them over as a message.
-        sampler.record_minutes = self._records_gpu_minutes()
-        now = self.core.clock()
-        view = gpus.telemetry_view(sampler.latest.values(), sampler.history, sampler.idle(now=now), now,
-                                   cache=self._spark_cache)
-        self.post_message(self.GpusSampled(view))
-
-    def _records_gpu_minutes(self) -> bool:
-        """Per-minute history goes to the store from one process: the daemon when it watches, else us."""
-        if self.read_only:
-            return False
-        try:
-            from skytui.core.watcher import lock_holder
-
-            holder = lock_holder()
-        except Exception:  # noqa: BLE001  # an unreadable lock file: keep our own history
-            return True
-        return holder is None or getattr(holder, "kind", None) != "daemon"
-
-    def stop_telemetry(self) -> None:
-        if self._telemetry_stop is not None:
-            self._telemetry_stop.set()
-
     # -- notes, progress, errors -------------------------------------------------------------------
     def _on_progress(self, p: Progress) -> None:
         if p.stage == "telemetry":  # a node's telemetry note (said once per change): news, not work
@@ -548,322 +329,7 @@ class SkytuiApp(App[int]):
         if t.sort_column is not None:
             self.status_line.say(f"sorted by {t.spec[t.sort_column].label}{' (reversed)' if t.reverse else ''}")
 
-    # -- the selected row ---------------------------------------------------------------------------------
-    def selected(self) -> str | None:
-        return self.table(self.view).selected_key
-
-    def selected_cluster(self) -> str | None:
-        key = self.selected()
-        if key is None:
-            self.notify("nothing selected", severity="warning")
-            return None
-        if self.view == CLUSTERS:
-            return key
-        if self.view == GPUS:  # rows are clusters, nodes and GPUs: each names its cluster
-            return self.table(GPUS).cell_text(key, "cluster")
-        if self.view == JOBS:
-            job = self.core.store.job(int(key))
-            if job is None or not job.cluster:
-                self.notify(f"job {key} has no cluster right now", severity="warning")
-                return None
-            return job.cluster
-        return None
-
-    def _up_cluster(self, name: str) -> Any:
-        c = self.core.store.cluster(name)
-        if c is None or c.status == "TERMINATED":
-            self.notify(f"cluster {name} is gone", severity="warning")
-            return None
-        if c.status != "UP":
-            self.notify(f"cluster {name} is {c.status}; start it first (r)", severity="warning")
-            return None
-        return c
-
-    # -- actions ---------------------------------------------------------------------------------------------
-    def ssh_argv(self, name: str) -> list[str]:
-        from skytui.core.context import ssh_dir
-
-        return ["ssh", "-F", str(ssh_dir() / "config"), name, *self.ssh_command]
-
-    def action_ssh(self) -> None:
-        name = self.selected_cluster()
-        if name is None or self._up_cluster(name) is None:
-            return
-        from textual.app import SuspendNotSupported
-
-        argv = self.ssh_argv(name)
-        try:
-            with self.suspend():
-                rc = subprocess.run(argv, check=False).returncode
-        except SuspendNotSupported:
-            self.notify("this terminal cannot hand over to ssh; run `skytui ssh NAME`", severity="error")
-            return
-        except FileNotFoundError:
-            self.notify("OpenSSH's `ssh` is not installed; install openssh-client", severity="error")
-            return
-        self.last_ssh = (argv, rc)
-        if rc == 255:
-            self.post_message(self.Note(f"ssh {name}: could not connect (exit 255)", "error", notify=True))
-        else:
-            self.status_line.say(f"back from ssh {name} (exit {rc})")
-
-    def action_logs(self) -> None:
-        from skytui.paths import log_dir
-        from skytui.tui.screens.logs import LogScreen
-
-        core = self.core
-        if self.view == JOBS:
-            key = self.selected()
-            if key is None:
-                return
-            job_id = int(key)
-
-            async def job_source(emit: Callable[[str], None]) -> None:
-                from skytui.core.jobs import stream_job_logs
-
-                await stream_job_logs(core, job_id, follow=True, on_output=lambda text, _s: emit(text))
-
-            self.push_screen(LogScreen(f"logs of managed job {job_id} (every attempt)", job_source,
-                                       log_dir() / "saved", slug=f"job-{job_id}"))
-            return
-        name = self.selected_cluster()
-        if name is None:
-            return
-        cluster = self._up_cluster(name)
-        if cluster is None:
-            return
-
-        async def source(emit: Callable[[str], None]) -> None:
-            from skytui.core.logs import stream_cluster_job
-
-            await stream_cluster_job(core, cluster, None, follow=True, on_output=lambda text, _s: emit(text))
-
-        self.push_screen(LogScreen(f"logs of {name} (newest job)", source, log_dir() / "saved",
-                                   slug=name))
-
-    def _run_core(self, label: str, make: Callable[[], Awaitable[Any]], done: str) -> None:
-        self.status_line.say(f"{label}…", "busy")
-        self._core_worker(label, make, done)
-
-    @work(group="actions", exit_on_error=False)
-    async def _core_worker(self, label: str, make: Callable[[], Awaitable[Any]], done: str) -> None:
-        from skytui.errors import SkytuiError
-
-        try:
-            await make()
-        except SkytuiError as exc:
-            self.post_message(self.Note(f"{label}: {exc}", "error", notify=True))
-        except Exception as exc:
-            log.exception("%s failed", label)
-            self.post_message(self.Note(f"{label} failed: {type(exc).__name__}: {exc} (details in the log)",
-                                        "error", notify=True))
-        else:
-            self.post_message(self.Note(done, "ok", notify=True))
-
-    def _cluster_row(self) -> Any:
-        if self.view != CLUSTERS:
-            return None
-        key = self.selected()
-        c = self.core.store.cluster(key) if key else None
-        if c is None:
-            self.notify("select a cluster first", severity="warning")
-        return c
-
-    def action_stop(self) -> None:
-        from skytui.core import clusters
-        from skytui.tui.screens.confirm import ConfirmScreen
-
-        c = self._gpu_cluster() if self.view == GPUS else self._cluster_row()
-        if c is None:
-            return
-        idle = self.telemetry.idle.get(c.name, 0) if self.telemetry is not None else 0
-        why = f"{idle} of its GPUs have been idle for 15 minutes or more. " if idle else ""
-        body = (f"{why}Running jobs on {c.name} end and its memory is lost; its disks are kept (they cost a "
-                f"little while stopped). It stops billing {model.money(c.price_per_hour)} $/h for compute.")
-
-        def go(yes: bool | None) -> None:
-            if yes:
-                self._run_core(f"stopping {c.name}", lambda: clusters.stop(self.core, c.name), f"{c.name} stopped")
-
-        self.push_screen(ConfirmScreen(f"Stop {c.name}?", body, yes="Stop"), go)
-
-    def _gpu_cluster(self) -> Any:
-        name = self.selected_cluster()
-        return self._up_cluster(name) if name is not None else None
-
-    def action_cost_grouping(self) -> None:
-        self.cost_by = costs.next_grouping(self.cost_by)
-        table = self.table(COSTS)
-        # Days read best in calendar order; every other grouping by cost, highest first.
-        table.sort_column, table.reverse = (0, False) if self.cost_by == "day" else (3, True)
-        self._loaded_at.pop(COSTS, None)
-        self.status_line.say(f"costs grouped by {self.cost_by}")
-        self.request_refresh()
-
-    def action_export_costs(self) -> None:
-        from skytui.tui.screens.export import ExportRequest, ExportScreen
-
-        by = self.cost_by
-
-        def go(req: ExportRequest | None) -> None:
-            if req is not None:
-                self.status_line.say(f"writing the cost report to {req.path}…", "busy")
-                self._export_worker(req.choice, req.path, by)
-
-        self.push_screen(ExportScreen(self.cwd, self.clock(), by), go)
-
-    @work(group="export", thread=True, exit_on_error=False)
-    def _export_worker(self, choice: str, path: Path, by: str) -> None:
-        from skytui.errors import SkytuiError
-        from skytui.store import Store
-
-        store = Store(self.core.store.db.path, self.clock)  # this thread's own connection
-        try:
-            costs.write_export(store, self.clock(), by, choice, path)
-        except SkytuiError as exc:
-            self.post_message(self.Note(f"cost report: {exc}", "error", notify=True))
-        except Exception as exc:
-            log.exception("cost export failed")
-            self.post_message(self.Note(f"cost report failed: {type(exc).__name__}: {exc} (details in the log)",
-                                        "error", notify=True))
-        else:
-            self.post_message(self.Note(f"cost report ({choice}, by {by}) written to {path}", notify=True))
-        finally:
-            store.close()
-
-    def action_start(self) -> None:
-        from skytui.core import clusters
-
-        c = self._cluster_row()
-        if c is not None:
-            self._run_core(f"starting {c.name}", lambda: clusters.start(self.core, c.name), f"{c.name} is UP")
-
-    def action_down(self) -> None:
-        from skytui.core import clusters
-        from skytui.tui.screens.confirm import ConfirmScreen
-
-        c = self._cluster_row()
-        if c is None:
-            return
-        running = [j for j in self.core.store.cluster_jobs(c.name) if j.status == "RUNNING"]
-        body = (f"Its {c.num_nodes} node(s) and their disks are deleted, with everything on them that was "
-                f"not synced elsewhere (checkpoints, installed packages, home directories)"
-                f"{f'; {len(running)} running job(s) end' if running else ''}. This cannot be undone.")
-
-        def go(yes: bool | None) -> None:
-            if yes:
-                self._run_core(f"tearing down {c.name}", lambda: clusters.down(self.core, c.name),
-                               f"{c.name} torn down")
-
-        self.push_screen(ConfirmScreen(f"Tear down {c.name}?", body, yes="Tear down"), go)
-
-    def action_autostop(self) -> None:
-        from skytui.core import clusters
-        from skytui.errors import SkytuiError
-        from skytui.tui.screens.autostop import AutostopChoice, AutostopScreen
-
-        c = self._cluster_row()
-        if c is None:
-            return
-
-        def go(choice: AutostopChoice | None) -> None:
-            if choice is None:
-                return
-            try:
-                clusters.set_autostop(self.core, c.name, choice.minutes, choice.down)
-            except SkytuiError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            what = "off" if not choice.minutes else \
-                f"{'tear down' if choice.down else 'stop'} after {choice.minutes} idle minutes"
-            self.post_message(self.Note(f"autostop for {c.name}: {what}", notify=True))
-
-        self.push_screen(AutostopScreen(c.name, c.autostop_minutes, bool(c.autostop_down)), go)
-
-    def action_cancel_job(self) -> None:
-        from skytui.tui.screens.confirm import ConfirmScreen
-
-        key = self.selected() if self.view == JOBS else None
-        job = self.core.store.job(int(key)) if key else None
-        if job is None:
-            self.notify("select a managed job first", severity="warning")
-            return
-        if job.status in model.ACTIVE_JOB - {"CANCELLING"}:
-            body = (f"Job {job.id} ({job.name}) stops; its cluster{f' {job.cluster}' if job.cluster else ''} "
-                    f"is torn down and progress not checkpointed is lost.")
-        else:
-            self.notify(f"job {job.id} is {job.status}: nothing to cancel", severity="warning")
-            return
-
-        def go(yes: bool | None) -> None:
-            if yes:
-                self._run_core(f"cancelling job {job.id}", lambda: cancel_managed_job(self.core, job.id),
-                               f"job {job.id} cancelled")
-
-        self.push_screen(ConfirmScreen(f"Cancel job {job.id}?", body, yes="Cancel job"), go)
-
-    def action_events_for(self) -> None:
-        key = self.selected()
-        if key is None:
-            return
-        pattern = f"cluster:{key}" if self.view == CLUSTERS else f"job:{key}"
-        self.action_show_view(EVENTS)
-        self.table(EVENTS).set_filter(pattern)
-        flt = self.main_screen.query_one("#filter", Input)
-        flt.value = pattern
-        flt.remove_class("hidden")
-        self.table(EVENTS).focus()
-
-    def action_new_dev(self) -> None:
-        from skytui.tui.screens.new_dev import DevRequest, NewDevScreen
-
-        def go(req: DevRequest | None) -> None:
-            if req is not None:
-                self._run_core(f"launching {req.name}", lambda: launch_dev(self.core, req),
-                               f"dev VM {req.name} is UP: press s to open a shell")
-
-        cfg = self.core.config
-        self.push_screen(NewDevScreen(self.core, self._free_dev_name(), cfg.autostop_idle_minutes), go)
-
-    def _free_dev_name(self) -> str:
-        from skytui.store import current_user
-
-        slug = "".join(ch if ch.isalnum() else "-" for ch in current_user().lower()).strip("-") or "me"
-        base = f"dev-{slug}" if slug[:1].isalpha() else "dev"
-        taken = {c.name for c in self.core.store.clusters()}
-        n = 1
-        while f"{base}-{n}" in taken:
-            n += 1
-        return f"{base}-{n}"[:63]
-
-    def action_launch_task(self) -> None:
-        from skytui.core.clusters import LaunchOptions, launch
-        from skytui.tui.screens.launch_task import LaunchRequest, LaunchTaskScreen
-
-        def go(req: LaunchRequest | None) -> None:
-            if req is not None:
-                self._run_core(f"launching {req.cluster}",
-                               lambda: launch(self.core, req.cluster, req.task, LaunchOptions(detach_run=True)),
-                               f"{req.cluster} launched from {req.path.name}")
-
-        self.push_screen(LaunchTaskScreen(self.core, self.cwd), go)
-
-    def action_demo(self) -> None:
-        from skytui.core.demo import start_demo
-
-        self._run_core("starting the demo fleet", lambda: start_demo(self.core), "the demo fleet is up")
-
-    @work(group="demo", exclusive=True, exit_on_error=False)
-    async def demo_preempter(self) -> None:
-        from skytui.core.demo import preempt_demo_job
-
-        stop = asyncio.Event()
-        try:
-            await preempt_demo_job(self.core, stop)
-        except Exception as exc:
-            log.exception("demo preemptions stopped")
-            self.post_message(self.Note(f"demo preemptions stopped: {exc}", "error"))
-
+    # -- help and quit ------------------------------------------------------------------------------
     def action_help(self) -> None:
         from skytui.tui.screens.help import HelpScreen
 
@@ -897,9 +363,6 @@ class SkytuiApp(App[int]):
                                        "while this app is closed. No: they run unwatched until you come back.",
                                        yes="Keep watching", no="Just quit", danger=False), go)
 
-    def _watcher_is_ours(self) -> bool:
-        return self._watcher_stop is not None and watcher_label() == "this app"
-
     # -- the command palette ------------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -918,35 +381,6 @@ class SkytuiApp(App[int]):
             if name.startswith("skytui"):
                 yield SystemCommand(f"Theme: {name}", "switch to this theme",
                                     lambda n=name: setattr(self, "theme", n))
-
-
-def describe_watcher(status: Any) -> str:
-    role = getattr(status, "role", str(status))
-    if role == "active":
-        return f"watcher: this app recovers spot jobs ({getattr(status, 'jobs_watched', 0)} watched)"
-    if role == "observer":
-        holder = getattr(status, "holder", None)
-        return f"watcher: {holder.describe() if holder else 'another process'} recovers spot jobs"
-    return f"watcher: {role}"
-
-
-async def launch_dev(core: Core, req: Any) -> Any:
-    from skytui.core.clusters import LaunchOptions, launch
-    from skytui.tui.screens.new_dev import dev_task
-
-    task = dev_task(req.name, req.gpus, req.spot, req.cloud, req.region)
-    return await launch(core, req.name, task, LaunchOptions(
-        is_dev=True, autostop_minutes=req.autostop_minutes or None, autostop_down=core.config.autostop_down))
-
-
-async def cancel_managed_job(core: Core, job_id: int) -> None:
-    from skytui.errors import NotAvailableYet
-
-    try:
-        from skytui.core import jobs
-    except ImportError:
-        raise NotAvailableYet("managed jobs are not in this build", "update skytui") from None
-    jobs.request_cancel(core, job_id)
 
 
 def hand_to_daemon() -> str | None:
