@@ -145,3 +145,25 @@ def test_four_processes_500_transitions_each_lose_nothing(tmp_path: Path) -> Non
     assert sum(r[1] for r in results) == 2000
     # Every successful transition left exactly one event: no update was lost or doubled.
     assert store.db.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2000
+
+
+def test_a_version_1_file_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    from skytui.store.schema import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("INSERT INTO usage_intervals(cluster, node, user, cloud, region, instance_type, price_per_hour,"
+                 " on_demand_price_per_hour, started_at, estimate_source) VALUES ('a', 0, 'u', 'local',"
+                 " 'local-1', 't', 1.0, 1.0, 1.0, 'x')")
+    conn.execute("PRAGMA user_version=1")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    db = store.db.conn
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
+    assert db.execute("SELECT COUNT(*) FROM usage_intervals INDEXED BY usage_still_open"
+                      " WHERE ended_at IS NULL").fetchone()[0] == 1
+    store.close()

@@ -62,3 +62,18 @@ def test_markup_in_names_is_shown_as_text(tmp_path: Path) -> None:
     store.add_event("failed", "[bold]not markup[/bold] exit 1", cluster="dev-alice")
     row = Loader(store).load(NOW, "nobody").events
     assert any("[bold]not markup[/bold]" in r.cells[4] for r in row.values())
+
+
+def test_header_spend_rate_is_the_accountings_and_uses_the_open_index(tmp_path: Path) -> None:
+    from skytui.core.costs import spend_rate
+    from skytui.core.costs.from_store import intervals
+    from skytui.tui.loader import spend_now
+
+    store = seed_store(tmp_path / "s.db", clusters=40, jobs=3)
+    expected = spend_rate(intervals(store, since=NOW), NOW)["total"]
+    assert spend_now(store, NOW) == expected > 0
+    assert spend_now(store, NOW - 30 * 86400) == 0  # nothing open had started yet
+    plan = store.db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT TOTAL(ROUND(price_per_hour * 1000000)) FROM usage_intervals"
+        " WHERE ended_at IS NULL AND started_at <= ?", (NOW,)).fetchall()
+    assert "usage_still_open" in " ".join(str(tuple(r)) for r in plan)

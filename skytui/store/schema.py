@@ -135,6 +135,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY(cluster, node, gpu_index, minute)
     );
     """,
+    # 2: open usage intervals (a handful) found without scanning the whole history, for the
+    # dashboard's spend rate, which is read on every store change.
+    """
+    CREATE INDEX usage_still_open ON usage_intervals(started_at) WHERE ended_at IS NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

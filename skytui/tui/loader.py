@@ -119,19 +119,26 @@ def job_counts(store: Store) -> dict[str, int]:
 
 
 def usage_signature(store: Store) -> tuple[Any, ...]:
-    """Changes whenever an interval opens or closes: one indexed scan, no rows built."""
-    row = store.db.conn.execute("SELECT COUNT(*), MAX(id), TOTAL(ended_at) FROM usage_intervals").fetchone()
+    """Changes whenever an interval opens (a new id) or closes (one fewer open): two index reads."""
+    row = store.db.conn.execute(
+        # INDEXED BY: without statistics SQLite would scan a whole index of every interval.
+        "SELECT MAX(id), (SELECT COUNT(*) FROM usage_intervals INDEXED BY usage_still_open"
+        " WHERE ended_at IS NULL) FROM usage_intervals"
+    ).fetchone()
     return tuple(row)
 
 
 def spend_now(store: Store, now: float) -> float:
-    """USD per hour the open usage intervals bill right now (the header's spend rate)."""
-    try:
-        from skytui.core.costs import spend_rate
-        from skytui.core.costs.from_store import intervals
-    except ImportError:
-        return 0.0
-    return float(spend_rate(intervals(store, since=now), now)["total"])  # type: ignore[arg-type]
+    """USD per hour the open usage intervals bill right now (the header's spend rate).
+
+    The sum `core.costs.spend_rate` makes (prices rounded to micro-dollars), done by SQLite
+    over the open intervals' index: the header is read on every store change, and a long
+    history must not slow it (nor the cost package's imports the first frame).
+    """
+    row = store.db.conn.execute(
+        "SELECT TOTAL(ROUND(price_per_hour * 1000000)) FROM usage_intervals"
+        " WHERE ended_at IS NULL AND started_at <= ?", (now,)).fetchone()
+    return float(row[0]) / 1_000_000
 
 
 def watcher_label() -> str:
