@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skytui.config_model import Config, LocalPriceSettings, LocalSettings, ZoneCapacity
 from skytui.errors import ConfigError
-from skytui.yamlsrc import Source, load
+
+if TYPE_CHECKING:
+    from skytui.yamlsrc import Source
 
 CLOUDS = ("aws", "gcp", "local")
 STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
@@ -35,6 +37,9 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def parse_config(text: str, file: str = "config.yaml") -> Config:
+    # Imported here: a start without a config file never loads the YAML reader.
+    from skytui.yamlsrc import load
+
     src = load(text, file, ConfigError)
     data = src.data
     if data is None:

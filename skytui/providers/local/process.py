@@ -90,25 +90,31 @@ def kill_tree_by_marker(marker: str) -> int:
     """SIGKILL every process whose environment carries `SKYTUI_INSTANCE_ID=<marker>`.
 
     Jobs on a node run detached (setsid) so they survive SSH disconnects; when the node
-    itself goes (stop, down, preemption) they must die with it, as on a real VM.
+    itself goes (stop, down, preemption) they must die with it, as on a real VM. A process
+    can fork between one scan of /proc and its kill, so scans repeat until one finds none.
     """
     needle = f"SKYTUI_INSTANCE_ID={marker}".encode()
-    killed = 0
     proc = Path("/proc")
     if not proc.is_dir():
         return 0
     me = os.getpid()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == me:
-            continue
-        try:
-            env = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle + b"\0" in env or env.endswith(needle):
+    killed = 0
+    for _ in range(50):  # each pass kills all it sees; only a fork in between adds one
+        found = 0
+        for entry in proc.iterdir():
+            if not entry.name.isdigit() or int(entry.name) == me:
+                continue
             try:
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
+                env = (entry / "environ").read_bytes()
             except OSError:
-                pass
+                continue
+            if needle + b"\0" in env or env.endswith(needle):
+                try:
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found += 1
+                except OSError:
+                    pass
+        killed += found
+        if not found:
+            break
     return killed
