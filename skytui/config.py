@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skytui.config_model import Config, LocalPriceSettings, LocalSettings, ZoneCapacity
+from skytui.config_model import (
+    AwsSettings,
+    Config,
+    GcpSettings,
+    LocalPriceSettings,
+    LocalSettings,
+    SshProxy,
+    ZoneCapacity,
+)
 from skytui.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -17,7 +26,7 @@ STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
 # key -> (type check, description) for the flat settings; nested sections are handled below.
 _TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
-        "watcher", "dashboard", "telemetry", "theme", "local")
+        "watcher", "dashboard", "telemetry", "theme", "local", "aws", "gcp", "ssh_proxy")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -108,7 +117,52 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
                                                         minimum=0.5)
     if "local" in data:
         kw["local"] = _local(v, data["local"])
+    if "aws" in data:
+        a = v.section("aws", data["aws"], ("profile", "endpoint_url"))
+        kw["aws"] = AwsSettings(
+            profile=None if a.get("profile") is None else v.string("aws.profile", a["profile"]),
+            endpoint_url=None if a.get("endpoint_url") is None else v.url("aws.endpoint_url", a["endpoint_url"]))
+    if "gcp" in data:
+        g = v.section("gcp", data["gcp"], ("project", "endpoint"))
+        project = None if g.get("project") is None else v.string("gcp.project", g["project"])
+        if project is not None and not _GCP_PROJECT.fullmatch(project):
+            raise v.bad("gcp.project", f"{project!r} is not a GCP project id",
+                        "use the project ID (6-30 lowercase letters, digits, hyphens), not its name or number")
+        kw["gcp"] = GcpSettings(
+            project=project,
+            endpoint=None if g.get("endpoint") is None else v.url("gcp.endpoint", g["endpoint"]))
+    if "ssh_proxy" in data:
+        kw["ssh_proxy"] = _ssh_proxy(v, data["ssh_proxy"])
     return Config(**kw)
+
+
+_GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_JUMP = re.compile(r"(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9._\[\]:-]+")
+
+
+def _ssh_proxy(v: _Validator, raw: Any) -> dict[str, SshProxy]:
+    """`ssh_proxy: {aws: {jump: bastion}, "gcp/us-central1": {command: "ssh -W %h:%p gw"}}`."""
+    out: dict[str, SshProxy] = {}
+    for where, spec in v.mapping("ssh_proxy", raw).items():
+        key = str(where)
+        cloud, _, region = key.partition("/")
+        if cloud not in ("aws", "gcp") or (region == "" and "/" in key):
+            raise v.bad(f"ssh_proxy.{key}", f"{key!r} is not a cloud or cloud/region",
+                        "use aws, gcp, or e.g. aws/us-east-1")
+        p = f"ssh_proxy.{key}"
+        s = v.section(p, spec, ("jump", "command"))
+        jump = None if s.get("jump") is None else v.string(f"{p}.jump", s["jump"])
+        command = None if s.get("command") is None else v.string(f"{p}.command", s["command"])
+        if (jump is None) == (command is None):
+            raise v.bad(p, "set exactly one of jump or command",
+                        "jump: [user@]host[:port], or command: 'ssh -W %h:%p bastion'")
+        # Both end up in an OpenSSH config file: a newline there would write new directives.
+        if jump is not None and not _JUMP.fullmatch(jump):
+            raise v.bad(f"{p}.jump", f"{jump!r} is not [user@]host[:port]", "e.g. ubuntu@bastion.example.com")
+        if command is not None and any(c in command for c in "\r\n\0"):
+            raise v.bad(f"{p}.command", "a proxy command must be one line", None)
+        out[key] = SshProxy(jump=jump, command=command)
+    return out
 
 
 def _local(v: _Validator, raw: Any) -> LocalSettings:
@@ -178,6 +232,12 @@ class _Validator:
         if not isinstance(value, dict):
             raise self.bad(path, f"expected a mapping, got {_kind(value)}", "indent its settings under it")
         return value
+
+    def url(self, path: str, value: Any) -> str:
+        text = self.string(path, value)
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text):
+            raise self.bad(path, f"{text!r} is not an http(s) URL", "e.g. http://127.0.0.1:5000")
+        return text
 
     def str_list(self, path: str, value: Any) -> list[str]:
         if isinstance(value, str):

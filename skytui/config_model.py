@@ -37,6 +37,30 @@ class LocalSettings:
 
 
 @dataclass(frozen=True)
+class AwsSettings:
+    """`aws:` in config.yaml; credentials come from boto3's own chain, never from here."""
+
+    profile: str | None = None  # a profile in ~/.aws/config; None: the default chain
+    endpoint_url: str | None = None  # moto, LocalStack or a VPC endpoint instead of AWS
+
+
+@dataclass(frozen=True)
+class GcpSettings:
+    """`gcp:` in config.yaml; credentials come from Application Default Credentials."""
+
+    project: str | None = None  # None: the ADC's own project, if it names one
+    endpoint: str | None = None  # an emulator or a private endpoint instead of compute.googleapis.com
+
+
+@dataclass(frozen=True)
+class SshProxy:
+    """How to reach VMs that have only private IPs: a jump host, or a command (one of the two)."""
+
+    jump: str | None = None  # OpenSSH ProxyJump: [user@]host[:port]
+    command: str | None = None  # OpenSSH ProxyCommand, with %h and %p
+
+
+@dataclass(frozen=True)
 class Config:
     clouds: tuple[str, ...] = ()  # enabled clouds besides the local cloud
     allowed_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -54,6 +78,13 @@ class Config:
     telemetry_interval_seconds: float = 5.0
     theme: str = "skytui-dark"
     local: LocalSettings = field(default_factory=LocalSettings)
+    aws: AwsSettings = field(default_factory=AwsSettings)
+    gcp: GcpSettings = field(default_factory=GcpSettings)
+    ssh_proxy: dict[str, SshProxy] = field(default_factory=dict)  # "aws", "aws/us-east-1", "gcp", ...
+
+    def ssh_proxy_for(self, cloud: str, region: str) -> SshProxy | None:
+        """The proxy for a node: the region's own entry wins over the cloud's."""
+        return self.ssh_proxy.get(f"{cloud}/{region}") or self.ssh_proxy.get(cloud)
 
     @property
     def enabled_clouds(self) -> tuple[str, ...]:

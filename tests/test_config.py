@@ -66,3 +66,30 @@ def test_bad_config_through_the_cli_is_one_line_exit_2(sandbox: Path, capsys: py
     assert main(["show-gpus", "H100"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "config.yaml:2:3: recovery.strategy" in err and "Traceback" not in err
+
+
+def test_cloud_sections_and_ssh_proxy_are_read() -> None:
+    cfg = parse_config("aws: {profile: dev, endpoint_url: 'http://127.0.0.1:5000'}\n"
+                       "gcp: {project: my-proj-1, endpoint: 'http://localhost:8080'}\n"
+                       "ssh_proxy:\n  aws: {jump: ubuntu@bastion}\n"
+                       "  gcp/us-central1: {command: 'ssh -W %h:%p gw'}\n")
+    assert (cfg.aws.profile, cfg.aws.endpoint_url) == ("dev", "http://127.0.0.1:5000")
+    assert (cfg.gcp.project, cfg.gcp.endpoint) == ("my-proj-1", "http://localhost:8080")
+    assert cfg.ssh_proxy_for("aws", "eu-west-1").jump == "ubuntu@bastion"
+    assert cfg.ssh_proxy_for("gcp", "us-central1").command == "ssh -W %h:%p gw"
+    assert cfg.ssh_proxy_for("gcp", "europe-west4") is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("gcp: {project: My_Project}", "gcp.project: 'My_Project' is not a GCP project id"),
+    ("aws: {endpoint_url: 'ftp://x'}", "aws.endpoint_url: 'ftp://x' is not an http(s) URL"),
+    ("aws: {region: x}", "aws.region: unknown setting 'region'"),
+    ("ssh_proxy: {aws: {jump: a, command: b}}", "ssh_proxy.aws: set exactly one of jump or command"),
+    ("ssh_proxy: {azure: {jump: a}}", "ssh_proxy.azure: 'azure' is not a cloud or cloud/region"),
+    ("ssh_proxy: {aws: {jump: 'a b'}}", "ssh_proxy.aws.jump: 'a b' is not [user@]host[:port]"),
+    ('ssh_proxy: {aws: {command: "ssh gw\\nProxyCommand x"}}', "ssh_proxy.aws.command: a proxy command must be one line"),
+])
+def test_cloud_section_errors(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert expected in str(err.value)
