@@ -25,8 +25,12 @@ class Reader:
     @contextmanager
     def gather(self) -> Iterator[None]:
         """Record a TaskError raised inside and go on with the next field."""
+        from skytui.task.resources import OutOfReach
+
         try:
             yield
+        except OutOfReach:
+            raise  # a task out of reach is refused in one line, not among other problems
         except TaskErrors as e:
             self.problems.extend(e.errors)
         except TaskError as e:

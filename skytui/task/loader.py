@@ -8,20 +8,18 @@ from pathlib import Path
 from skytui.errors import TaskError
 from skytui.task import compat
 from skytui.task.fields import ENV_NAME, Reader
-from skytui.task.resources import RESOURCE_FIELDS, resolve_resources
+from skytui.task.resources import RESOURCE_FIELDS, OutOfReach, resolve_resources
 from skytui.task.spec import GitWorkdir, Task
 from skytui.task.yamlnodes import MAX_CHARS, Node, compose_all, line_col
 
 TASK_FIELDS = ("name", "workdir", "num_nodes", "envs", "secrets", "file_mounts", "setup", "run",
-               "resources")
+               "resources", "config")
 
 # Keys people put at the top level of SkyPilot files that skytui reads differently or not at all.
 _HINTS = {
     **{n: f"'{n}' belongs under resources:" for n in RESOURCE_FIELDS},
     **{n: f"skytui does not support SkyPilot's '{n}'; remove it"
        for n in ("event_callback", "file_mounts_mapping", "managed_secrets")},
-    "config": "skytui does not read SkyPilot settings in a task (`config:`); remove it "
-              "(skytui's own settings live in its config.yaml)",
 }
 
 
@@ -145,6 +143,15 @@ def _load(root: Node | None, source: str, env_overrides: dict[str, str],
             raise r.fail(root.keys[key], key, *compat.TOP_LEVEL[key])
     r.check_keys(root, "", TASK_FIELDS, _HINTS)
     task = Task(source=source)
+    # Resources first: a task no cloud skytui runs on can meet is refused in one line,
+    # whatever else the file holds.
+    got = None
+    with r.gather():
+        got = resolve_resources(r, fields.get("resources"), extra)
+    config_notes: list[str] = []
+    with r.gather():
+        if "config" in fields:
+            config_notes = _config(r, fields["config"])
     with r.gather():
         if "name" in fields:
             task.name = r.text(fields["name"], "name", what="a name")
@@ -172,14 +179,25 @@ def _load(root: Node | None, source: str, env_overrides: dict[str, str],
         with r.gather():
             if script in fields:
                 setattr(task, script, r.text(fields[script], script, what="a shell script"))
-    got = None
-    with r.gather():
-        got = resolve_resources(r, fields.get("resources"), extra)
     r.finish()
     assert got is not None  # finish() raised otherwise
-    task.resources, task.resources_ordered, task.notes = got.resources, got.ordered, got.notes
+    task.resources, task.resources_ordered = got.resources, got.ordered
+    task.notes = got.notes + tuple(config_notes)
     _apply_env_overrides(task, env_overrides, source)
     return task
+
+
+def _config(r: Reader, node: Node) -> list[str]:
+    """SkyPilot settings inside a task: Kubernetes ones refuse it, others are noted, unused."""
+    if _is_null(node):
+        return []
+    fields = r.mapping(node, "config")
+    if "kubernetes" in fields and set(fields) <= {"kubernetes"}:
+        raise OutOfReach(*compat.cloud_refusal("kubernetes"), file=r.source,
+                         line=node.keys["kubernetes"].line, col=node.keys["kubernetes"].col,
+                         field="config")
+    return [f"{r.source}:{node.keys[k].line}:{node.keys[k].col}: left out config.{k}: "
+            "skytui does not apply SkyPilot settings given in a task" for k in fields]
 
 
 def _workdir(r: Reader, node: Node, task: Task) -> None:

@@ -11,6 +11,7 @@ from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from skytui.catalog.accelerators import KNOWN, canonical, closest
+from skytui.errors import TaskError
 from skytui.task import compat
 from skytui.task.fields import Reader
 from skytui.task.spec import RECOVERY_STRATEGIES, Accelerator, Autostop, JobRecovery, Resources
@@ -23,7 +24,7 @@ DEFAULT_AUTOSTOP_MINUTES = 5  # what `autostop: true` means, as in SkyPilot
 ALTERNATIVE_FIELDS = (
     "cloud", "region", "zone", "infra", "accelerators", "cpus", "memory", "instance_type",
     "use_spot", "disk_size", "ports", "image_id", "labels", "job_recovery", "spot_recovery",
-    "autostop", "gpus", "disk_tier", "network_tier",
+    "autostop", "gpus", "disk_tier", "network_tier", "accelerator_args",
 )
 DISK_TIERS = ("low", "medium", "high", "ultra", "best")
 NETWORK_TIERS = ("standard", "best")
@@ -35,8 +36,6 @@ _NOT_SUPPORTED = {
     for name in ("docker_login_config", "priority", "local_disk", "ephemeral_storage",
                  "max_hourly_cost")
 }
-_NOT_SUPPORTED["accelerator_args"] = (
-    "accelerator_args configure TPUs, which skytui does not run; drop it and ask for GPUs")
 _NOT_SUPPORTED["volumes"] = compat.TOP_LEVEL["volumes"][0] + "; " + compat.TOP_LEVEL["volumes"][1]
 _TOP_LEVEL = ("name", "workdir", "num_nodes", "envs", "secrets", "file_mounts", "setup", "run")
 _HINTS = {
@@ -124,7 +123,8 @@ def resolve_resources(r: Reader, node: Node | None, extra: tuple[str, ...] = ())
     if not out:
         node_, problem, fix = left_out[0]
         others = f" (and {len(left_out) - 1} other alternative(s))" if len(left_out) > 1 else ""
-        raise r.fail(node_, "resources", problem + others, fix)
+        raise OutOfReach(problem + others, fix, file=r.source, line=node_.line, col=node_.col,
+                         field="resources")
     if len(layers) > 1:
         notes.extend(_note(r, n, f"left out this alternative: {p}")
                      for n, p, _ in left_out)
@@ -158,8 +158,10 @@ class _Layer:
         if "gpus" in fields and "accelerators" in fields:
             r.problems.append(r.fail(node.keys["gpus"], path, "both accelerators and gpus",
                                      "keep one: gpus is another name for accelerators"))
+        if "accelerator_args" in fields:  # TPU settings: the request is for a TPU
+            self.blocked["accelerators"] = (node.keys["accelerator_args"], *compat.TPU_REFUSAL)
         for name, value in fields.items():
-            if name in ("any_of", "ordered", "infra") or name in _LOCATION:
+            if name in ("any_of", "ordered", "infra", "accelerator_args") or name in _LOCATION:
                 continue
             if name not in _PARSERS and name not in ("spot_recovery", "gpus"):
                 continue  # an unknown field, already reported by check_keys
@@ -255,8 +257,8 @@ class _Layer:
             nodes.update(override.nodes)
             blocked.update(override.blocked)
             dropped.extend(override.dropped)
-        if blocked:
-            return None, list(blocked.values())
+        if blocked:  # the place first: "not on Kubernetes" says more than "no MI300 there"
+            return None, [blocked[k] for k in sorted(blocked, key=lambda k: k != "cloud")]
         for n, problem in dropped:
             self.r.notes.append(_note(self.r, n, f"left out {problem}"))
         region, zone = values.get("region"), values.get("zone")
@@ -290,6 +292,10 @@ def _infra(r: Reader, node: Node, field: str, raw: str) -> tuple[str | None, ...
 
 
 Dropped = tuple[Node, str, str]  # where, why (problem), what to do
+
+
+class OutOfReach(TaskError):
+    """Every alternative of `resources:` asks for what no cloud skytui runs on has."""
 
 
 def _accelerators(r: Reader, node: Node, field: str, extra: tuple[str, ...]
