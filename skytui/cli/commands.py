@@ -135,6 +135,10 @@ def print_plan(task: Task) -> int:
         print(table(headers, rows(best_per_region(Plan(p.candidates_elsewhere, {}))[:5])))
     for cloud, why in sorted(p.not_enabled.items()):
         print(f"  {cloud}: {why}")
+    from skytui.core.plan_notes import plan_notes
+
+    for line in plan_notes(task, p):
+        print(line)
     return 0
 
 
