@@ -283,11 +283,18 @@ def plan(
 
     found: list[tuple[tuple[object, ...], Candidate]] = []
     failures: list[tuple[Resources, list[Offering], list[tuple[str, Check]]]] = []
+    what_fits: dict[tuple[object, ...], list[Offering]] = {}
     for index, r in enumerate(resources):
         offers = [o for c in ([r.cloud] if r.cloud else considered) for o in by_cloud[c]]
         stages = _stages(r, allowed_regions, blocked)
-        fits = offers
-        for _, check in stages:  # the first stage ("what") leaves few, so filter in turn
+        # Alternatives often differ only in spot or place (any_of: [{use_spot: true}, {}]):
+        # the "what" filter, the costly one over every offering, runs once per distinct ask.
+        what_key = (r.cloud, r.instance_type, r.accelerators, r.cpus, r.cpus_at_least,
+                    r.memory, r.memory_at_least)
+        fits = what_fits.get(what_key)  # type: ignore[assignment]
+        if fits is None:
+            fits = what_fits[what_key] = [o for o in offers if stages[0][1](o)]
+        for _, check in stages[1:]:  # the first stage ("what") leaves few, so filter in turn
             fits = [o for o in fits if check(o)]
         rank = _accelerator_rank(r)
         # Tiers are worked out once per instance type, and only when the task asks for one.

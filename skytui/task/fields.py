@@ -63,6 +63,8 @@ class Reader:
                 continue
             if hint and name in hint:
                 fix = hint[name]
+            elif len(self.problems) > TaskErrors.MAX_SHOWN:  # past what is shown: no hint work
+                fix = "remove it"
             else:
                 near = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
                 fix = (f"did you mean '{near[0]}'?" if near
