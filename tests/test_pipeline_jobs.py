@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_watcher_support import FAST, job_task, make_core, preempt_job, wait_status, wait_until, watching
+from test_watcher_support import (
+    FAST,
+    job_task,
+    make_core,
+    preempt_job,
+    wait_status,
+    wait_until,
+    watching,
+)
 
 from skytui.core.jobs import attempt_log_path
 from skytui.core.jobs.pipeline import earlier_stage, submit_pipeline

@@ -21,7 +21,7 @@ SETS = st.lists(st.tuples(st.sampled_from(KNOWN), COUNTS), min_size=1, max_size=
 FORMS = st.sampled_from(["flow string", "mapping", "list of strings", "list of mappings"])
 
 
-def _spec(name: str, count: int | float) -> str:
+def _spec(name: str, count: float) -> str:
     return f"{name}:{count:g}"
 
 

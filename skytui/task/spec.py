@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 RECOVERY_STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
