@@ -6,7 +6,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable
-from dataclasses import MISSING
+from dataclasses import MISSING, dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
@@ -55,12 +55,13 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
 class Resolved:
     """What `resources:` came to: the alternatives skytui can run, and notes on the rest."""
 
-    def __init__(self, resources: tuple[Resources, ...], ordered: bool,
-                 notes: tuple[str, ...]) -> None:
-        self.resources, self.ordered, self.notes = resources, ordered, notes
+    resources: tuple[Resources, ...]
+    ordered: bool  # `ordered:` gave a preference order
+    notes: tuple[str, ...]  # FILE:LINE:COL: what was left out and why
 
 
 def read_resources(r: Reader, node: Node | None,
@@ -108,9 +109,8 @@ def resolve_resources(r: Reader, node: Node | None, extra: tuple[str, ...] = ())
                 r.check_keys(item, where, ALTERNATIVE_FIELDS, hints)
                 layers.append((_Layer(r, item, where, extra), item))
     out: list[Resources] = []
-    notes: list[str] = []
     left_out: list[tuple[Node, str, str]] = []
-    for layer, where in layers:
+    for layer, _ in layers:
         with r.gather():
             built, why = base.build(layer)
             if built is None:
