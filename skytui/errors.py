@@ -38,6 +38,25 @@ class TaskError(SpecError):
     """A task YAML file does not describe a runnable task."""
 
 
+class TaskErrors(TaskError):
+    """Several problems in one task file, reported together: one `FILE:LINE:COL` line each."""
+
+    MAX_SHOWN = 20  # a file with more is likely not a task file at all
+
+    def __init__(self, errors: list[TaskError]) -> None:
+        first = errors[0]
+        super().__init__(first.problem, first.fix, file=first.file, line=first.line,
+                         col=first.col, field=first.field)
+        self.errors = errors
+        lines = [str(e) for e in errors[: self.MAX_SHOWN]]
+        if len(errors) > self.MAX_SHOWN:
+            lines.append(f"... and {len(errors) - self.MAX_SHOWN} more problems in {first.file}")
+        self.args = ("\n".join(lines),)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class ConfigError(SpecError):
     """The config file is not valid."""
 

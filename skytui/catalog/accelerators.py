@@ -10,6 +10,8 @@ KNOWN: tuple[str, ...] = (
     "L4", "L40S", "P100", "P4", "T4", "V100",
 )
 _BY_FOLDED = {n.lower(): n for n in KNOWN}
+# Other spellings of the same accelerator (SkyPilot's A100 is the 40 GB part).
+_ALIASES = {"a100-40gb": "A100", "a100-80g": "A100-80GB", "a100_80gb": "A100-80GB"}
 
 
 def canonical(name: str, extra: tuple[str, ...] = ()) -> str | None:
@@ -17,15 +19,34 @@ def canonical(name: str, extra: tuple[str, ...] = ()) -> str | None:
     folded = name.strip().lower()
     if folded in _BY_FOLDED:
         return _BY_FOLDED[folded]
+    if folded in _ALIASES:
+        return _ALIASES[folded]
     for e in extra:
         if e.lower() == folded:
             return e
     return None
 
 
+def _squash(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
 def closest(name: str, extra: tuple[str, ...] = ()) -> str | None:
-    """The known name a typo most likely meant, for 'did you mean' hints."""
+    """The known name a typo most likely meant, for 'did you mean' hints.
+
+    A real accelerator of another kind is never "corrected" (A10 is not A10G), so a name
+    that is itself a real accelerator gets no hint.
+    """
+    from skytui.task.compat import OTHER_ACCELERATORS
+
+    folded_name = name.strip().lower()
+    if not folded_name or folded_name in OTHER_ACCELERATORS or folded_name.startswith("tpu"):
+        return None
     names = list(KNOWN) + list(extra)
+    squashed = _squash(name)
+    for n in names:
+        if _squash(n) == squashed:
+            return n
     folded = {n.lower(): n for n in names}
-    hit = difflib.get_close_matches(name.lower(), list(folded), n=1, cutoff=0.5)
+    hit = difflib.get_close_matches(folded_name, list(folded), n=1, cutoff=0.5)
     return folded[hit[0]] if hit else None

@@ -109,6 +109,12 @@ def launch(args: argparse.Namespace) -> int:
 
     if len(args.args) != 1:
         raise SkytuiError("jobs launch needs one task file", "e.g. skytui jobs launch train.yaml --spot")
+    if _is_pipeline(args.args[0]):
+        from skytui.task.loader import load_pipeline
+
+        pipe = load_pipeline(args.args[0], env_overrides=parse_envs(args.env))
+        if pipe.is_chain:
+            return launch_pipeline(args, pipe)
     task = resources.apply(load_task_arg(args.args[0], parse_envs(args.env)), overrides(args))
     core = Core()
     if not args.yes and sys.stdin.isatty():
@@ -133,6 +139,45 @@ def launch(args: argparse.Namespace) -> int:
     else:
         print(f"the {h.kind} (pid {h.pid}) watches it")
     print(f"follow it: skytui jobs logs {job_id} -f   (queue: skytui jobs)")
+    return 0
+
+
+def _is_pipeline(path: str) -> bool:
+    """A file with more than one YAML document ('---' between tasks); cheap, before loading."""
+    import os
+
+    if not os.path.isfile(path):
+        return False
+    with open(path, "rb") as f:
+        head = f.read(1024 * 1024)
+    return b"\n---" in head or head.startswith(b"---")
+
+
+def launch_pipeline(args: argparse.Namespace, pipe: Any) -> int:
+    """`jobs launch` of a file of several tasks: one managed job per stage, run in turn."""
+    from skytui.cli.commands import overrides
+    from skytui.core import resources
+    from skytui.core.context import Core
+    from skytui.core.jobs.pipeline import submit_pipeline
+    from skytui.core.watcher import lock_holder
+
+    tasks = [resources.apply(t, overrides(args)) for t in pipe.tasks]
+    core = Core()
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"Submit a pipeline of {len(tasks)} managed jobs, run one after another? "
+                       "[Y/n] ").strip().lower()
+        if answer not in ("", "y", "yes"):
+            raise SkytuiError("cancelled", "nothing was submitted")
+    got = submit_pipeline(core, tasks, name=args.name or pipe.name)
+    ids = ", ".join(str(i) for i in got.job_ids)
+    print(f"pipeline {got.name}: {len(tasks)} stages submitted as managed jobs {ids}; "
+          "each starts when the one before it succeeded")
+    if lock_holder() is None:
+        from skytui.cli.daemon import spawn_from_cli
+
+        state, pid = spawn_from_cli()
+        print(f"the watcher daemon {'started' if state == 'started' else 'is running'} (pid {pid})")
+    print("follow it: skytui jobs   (each stage: skytui jobs logs ID -f)")
     return 0
 
 

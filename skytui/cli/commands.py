@@ -77,6 +77,8 @@ def cmd_launch(args: argparse.Namespace) -> int:
     task = resources.apply(load_task_arg(args.task, parse_envs(args.env)), overrides(args))
     if args.dry_run:
         return print_plan(task)
+    for note in task.notes:  # alternatives left out: said before anything is launched
+        sys.stderr.write(f"skytui: note: {note}\n")
     from skytui.core.clusters import LaunchOptions, launch
 
     name = args.cluster or _generated_name(task.name)
@@ -135,6 +137,10 @@ def print_plan(task: Task) -> int:
         print(table(headers, rows(best_per_region(Plan(p.candidates_elsewhere, {}))[:5])))
     for cloud, why in sorted(p.not_enabled.items()):
         print(f"  {cloud}: {why}")
+    from skytui.core.plan_notes import plan_notes
+
+    for line in plan_notes(task, p):
+        print(line)
     return 0
 
 

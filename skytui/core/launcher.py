@@ -8,13 +8,14 @@ import shlex
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from skytui.core.context import Core
 from skytui.core.planner import Candidate, Location, Plan, plan
 from skytui.errors import CapacityError, ProviderError, RemoteError, SkytuiError
 from skytui.providers.base import Instance, LaunchSpec
 from skytui.store import Cluster, Node, current_user
-from skytui.task.spec import Task
+from skytui.task.spec import Resources, Task
 
 SSH_READY_TIMEOUT_S = 60.0
 WORKDIR = "sky_workdir"  # the same place SkyPilot syncs to, so task scripts don't change
@@ -43,6 +44,26 @@ def make_plan(core: Core, task: Task, blocked: Collection[Location] = ()) -> Pla
     return plan(task.resources, ordered=task.resources_ordered, num_nodes=task.num_nodes,
                 enabled_clouds=cfg.enabled_clouds, offerings=offerings_for(cfg),
                 allowed_regions=cfg.allowed_regions or None, blocked=blocked)
+
+
+def tier_fields(res: Resources | None, cand: Candidate) -> dict[str, Any]:
+    """LaunchSpec fields from the request: disk size, the region's image, disk/network tiers."""
+    if res is None:
+        return {}
+    from skytui.core import tiers
+
+    out: dict[str, Any] = {"disk_size_gb": res.disk_size}
+    image = res.image_ids.get(cand.region) or res.image_id
+    if image:
+        out["image_id"] = image
+    if res.disk_tier:
+        vol = tiers.volume(cand.cloud, cand.instance_type, res.disk_tier, res.disk_size)
+        out.update(disk_tier=vol.tier, disk_type=vol.disk_type, disk_iops=vol.iops,
+                   disk_throughput_mbps=vol.throughput_mbps)
+    if res.network_tier:
+        net = tiers.network(cand.cloud, cand.instance_type, res.network_tier)
+        out.update(network_tier=net.tier, efa=net.efa, gvnic=net.gvnic)
+    return out
 
 
 def node_env(cluster: str, rank: int, num_nodes: int) -> dict[str, str]:
@@ -76,13 +97,16 @@ async def provision(core: Core, cluster: str, task: Task, p: Plan, *, request_ba
         if max_tries is not None and len(tried) >= max_tries:
             break
         tried.add(where)
+        res = task.resources[cand.resources_index] if cand.resources_index < len(task.resources) \
+            else None
         spec = LaunchSpec(
             request_id=f"{request_base}-{cand.cloud}-{cand.region}-{cand.zone}".replace("/", "-"),
             cluster=cluster, num_nodes=task.num_nodes, region=cand.region, zone=cand.zone or "",
             instance_type=cand.instance_type, spot=cand.spot, user=current_user(),
             ssh_public_key=public_key, job_id=job_id, accelerator=cand.accelerator,
             accelerator_count=cand.accelerator_count,
-            node_env=tuple(node_env(cluster, r, task.num_nodes) for r in range(task.num_nodes)))
+            node_env=tuple(node_env(cluster, r, task.num_nodes) for r in range(task.num_nodes)),
+            **tier_fields(res, cand))
         core.progress("provision", f"asking {cand.cloud} for {task.num_nodes} x {cand.instance_type}"
                       f"{' (spot)' if cand.spot else ''} in {cand.region}/{cand.zone}",
                       cluster=cluster, job_id=job_id, record=False)
@@ -181,7 +205,7 @@ async def wait_ssh(core: Core, cluster: Cluster | str, nodes: list[Node], timeou
 
 
 def with_workdir(task: Task, command: str) -> str:
-    if task.workdir:
+    if task.workdir or task.workdir_git:
         return f"cd ~/{WORKDIR} && {command}"
     return command
 
@@ -191,7 +215,7 @@ async def sync(core: Core, cluster: Cluster, nodes: list[Node], task: Task) -> N
 
     from skytui.remote.sync import sync_up
 
-    if not task.workdir and not task.file_mounts:
+    if not task.workdir and not task.file_mounts and not task.workdir_git:
         return
     core.progress("sync", f"syncing files to {len(nodes)} node(s)", cluster=cluster.name, record=False)
 
@@ -199,6 +223,10 @@ async def sync(core: Core, cluster: Cluster, nodes: list[Node], task: Task) -> N
         addr = address(core, cluster, n)
         if task.workdir:
             await sync_up(core.ssh, addr, Path(task.workdir).expanduser(), WORKDIR, contents=True)
+        elif task.workdir_git:
+            from skytui.remote.gitdir import git_checkout
+
+            await git_checkout(core.ssh, addr, task.workdir_git.url, task.workdir_git.ref, WORKDIR)
         for remote, local in task.file_mounts.items():
             target = remote[2:] if remote.startswith("~/") else remote
             await sync_up(core.ssh, addr, Path(local).expanduser(), target,

@@ -5,7 +5,13 @@ Rules a user relies on:
   with at least DEFAULT_MIN_CPUS vCPUs (the cheapest such node wins). With cpus or
   memory but no accelerators, only CPU-only offerings are considered; a pinned
   instance type is taken as it is, accelerators or not.
-- Accelerator alternatives are any-of: name and count must match exactly.
+- Accelerator alternatives are any-of: name and count must match exactly (a fractional
+  count such as T4:0.5 needs one whole GPU, shared); a list of them is a preference
+  order, like `ordered`.
+- A per-region `image_id` map limits the request to the regions it names.
+- An alternative with no offering is left out with a note while others have some.
+- Disk and network tiers do not change the order; each candidate says what its volume
+  costs and what networking it gets (skytui.core.tiers).
 - Spot candidates are priced at the spot price; offerings without one are skipped.
 - Candidates are cheapest first (ties: cloud, region, zone, instance type); with
   `ordered=True` the order of the resources list wins first, then price.
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from skytui.catalog import accelerators
 from skytui.catalog.catalog import Offering
@@ -54,6 +60,9 @@ class Candidate:
     memory_gib: float
     on_demand_price_per_node: float
     resources_index: int = 0  # which of the task's resources this candidate satisfies
+    disk: str = ""  # the boot volume, e.g. "1024 GiB gp3 (16000 IOPS, 1000 MiB/s)"
+    disk_price_per_node: float = 0.0  # $/h of that volume
+    network: str = ""  # what network_tier gave, e.g. "EFA network interfaces"
 
     @property
     def price_per_hour(self) -> float:
@@ -72,6 +81,7 @@ class Plan:
     candidates: list[Candidate]
     not_enabled: dict[str, str]  # cloud -> why it was left out
     candidates_elsewhere: list[Candidate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # alternatives left out, and why
 
     def require(self) -> Plan:
         """This plan, or NoOffering when only clouds that are not enabled could run it."""
@@ -101,7 +111,7 @@ def _what_check(r: Resources) -> Check:
     """Instance type, accelerators, cpus and memory of one request."""
     wants: dict[str, set[int]] = {}
     for a in r.accelerators:
-        wants.setdefault((accelerators.canonical(a.name) or a.name).lower(), set()).add(a.count)
+        wants.setdefault((accelerators.canonical(a.name) or a.name).lower(), set()).add(a.devices)
     min_cpus = r.cpus
     cpus_at_least = r.cpus_at_least
     cpu_only = not r.accelerators and not r.instance_type
@@ -138,6 +148,8 @@ def _stages(r: Resources, allowed: Mapping[str, Sequence[str]] | None,
     if r.region or r.zone:
         stages.append(("place", lambda o: (not r.region or o.region == r.region)
                        and (not r.zone or o.zone == r.zone)))
+    if r.image_ids:
+        stages.append(("image", lambda o: o.region in r.image_ids))
     if allowed:
         allow = {c: set(regions) for c, regions in allowed.items()}
         stages.append(("allowed", lambda o: o.cloud not in allow or o.region in allow[o.cloud]))
@@ -226,6 +238,10 @@ def _explain(r: Resources, offers: list[Offering], everything: list[Offering],
             where = f"zone {r.zone}" if r.zone else f"region {r.region}"
             return NoOffering(f"no offering of {desc} in {where}",
                               f"it is offered in {_regions_of(before)}")
+        if stage == "image":
+            return NoOffering(f"no offering of {desc} in the regions of the image_id map "
+                              f"({', '.join(sorted(r.image_ids))})",
+                              f"it is offered in {_regions_of(before)}; add an image there")
         if stage == "allowed":
             rules = "; ".join(f"{c}: {', '.join(rs) or '(none)'}"
                               for c, rs in sorted((allowed or {}).items()))
@@ -267,18 +283,35 @@ def plan(
 
     found: list[tuple[tuple[object, ...], Candidate]] = []
     failures: list[tuple[Resources, list[Offering], list[tuple[str, Check]]]] = []
+    what_fits: dict[tuple[object, ...], list[Offering]] = {}
     for index, r in enumerate(resources):
         offers = [o for c in ([r.cloud] if r.cloud else considered) for o in by_cloud[c]]
         stages = _stages(r, allowed_regions, blocked)
-        fits = offers
-        for _, check in stages:  # the first stage ("what") leaves few, so filter in turn
+        # Alternatives often differ only in spot or place (any_of: [{use_spot: true}, {}]):
+        # the "what" filter, the costly one over every offering, runs once per distinct ask.
+        what_key = (r.cloud, r.instance_type, r.accelerators, r.cpus, r.cpus_at_least,
+                    r.memory, r.memory_at_least)
+        fits = what_fits.get(what_key)  # type: ignore[assignment]
+        if fits is None:
+            fits = what_fits[what_key] = [o for o in offers if stages[0][1](o)]
+        for _, check in stages[1:]:  # the first stage ("what") leaves few, so filter in turn
             fits = [o for o in fits if check(o)]
+        rank = _accelerator_rank(r)
+        # Tiers are worked out once per instance type, and only when the task asks for one.
+        tiers: dict[tuple[str, str], tuple[str, float, str]] = {}
+        with_tiers = r.disk_tier is not None or r.network_tier is not None
         for o in fits:
             price = o.spot_price if r.use_spot and o.spot_price is not None else o.price
             cand = Candidate(o.cloud, o.region, o.zone, o.instance_type, r.use_spot, price,
                              num_nodes, o.accelerator_name, o.accelerator_count, o.vcpus,
                              o.memory_gib, o.price, index)
-            key = (index if ordered else 0, price, o.cloud, o.region, o.zone or "",
+            if with_tiers:
+                tier = tiers.get((o.cloud, o.instance_type))
+                if tier is None:
+                    tier = tiers[(o.cloud, o.instance_type)] = _tiers(r, o)
+                cand = replace(cand, disk=tier[0], disk_price_per_node=tier[1], network=tier[2])
+            first = rank.get((o.accelerator_name or "").lower(), 0) if rank else 0
+            key = (index if ordered else 0, first, price, o.cloud, o.region, o.zone or "",
                    o.instance_type, o.accelerator_name or "", o.accelerator_count)
             found.append((key, cand))
         if not fits:
@@ -295,6 +328,13 @@ def plan(
             + "; ".join(f"({i}) {e.problem}" for i, e in enumerate(errors, 1)),
             errors[0].fix)
 
+    everything_cache: list[Offering] | None = None
+    notes = []
+    for r, offers, stages in failures:  # some alternative fits: say why these were left out
+        if everything_cache is None:
+            everything_cache = [o for c in KNOWN_CLOUDS for o in offerings(c)]
+        why = _explain(r, offers, everything_cache, stages, allowed_regions)
+        notes.append(f"left out {_describe(r)}: {why.problem}")
     found.sort(key=lambda kc: kc[0])
     enabled: list[Candidate] = []
     elsewhere: list[Candidate] = []
@@ -310,4 +350,23 @@ def plan(
     if limit is not None:
         enabled, elsewhere = enabled[:limit], elsewhere[:limit]
     return Plan(enabled, {c: NOT_ENABLED for c in considered if c not in enabled_clouds},
-                elsewhere)
+                elsewhere, notes)
+
+
+def _accelerator_rank(r: Resources) -> dict[str, int]:
+    """Position of each accelerator in a preference list (all 0 for an any-of set)."""
+    if not r.accelerators_ordered:
+        return {}
+    rank: dict[str, int] = {}
+    for i, a in enumerate(r.accelerators):
+        rank.setdefault((accelerators.canonical(a.name) or a.name).lower(), i)
+    return rank
+
+
+def _tiers(r: Resources, o: Offering) -> tuple[str, float, str]:
+    """(disk, its $/h, network) of one offering under the request's tiers."""
+    from skytui.core import tiers
+
+    vol = tiers.volume(o.cloud, o.instance_type, r.disk_tier, r.disk_size)
+    net = tiers.network(o.cloud, o.instance_type, r.network_tier)
+    return vol.describe(), vol.price_per_hour, net.what

@@ -33,6 +33,14 @@ class LaunchSpec:
     node_env: tuple[dict[str, str], ...] = ()  # per node rank, set on the node for every command
     image_id: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # From `disk_tier` / `network_tier` (skytui.core.tiers); None/False: the cloud's default.
+    disk_tier: str | None = None
+    disk_type: str | None = None  # gp3, io2, pd-balanced, pd-ssd, hyperdisk-balanced, ...
+    disk_iops: int | None = None
+    disk_throughput_mbps: int | None = None
+    network_tier: str | None = None
+    efa: bool = False  # AWS: EFA network interfaces
+    gvnic: bool = False  # GCP: gVNIC (with Tier_1 bandwidth where the machine takes it)
 
     def instance_name(self, rank: int) -> str:
         return f"{self.request_id}-n{rank}"

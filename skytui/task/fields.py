@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-from skytui.errors import TaskError
+from skytui.errors import TaskError, TaskErrors
 from skytui.task.yamlnodes import Node
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -18,6 +19,29 @@ class Reader:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.problems: list[TaskError] = []  # gathered, so one run reports them all
+        self.notes: list[str] = []  # what was left out on purpose, for the plan
+
+    @contextmanager
+    def gather(self) -> Iterator[None]:
+        """Record a TaskError raised inside and go on with the next field."""
+        from skytui.task.resources import OutOfReach
+
+        try:
+            yield
+        except OutOfReach:
+            raise  # a task out of reach is refused in one line, not among other problems
+        except TaskErrors as e:
+            self.problems.extend(e.errors)
+        except TaskError as e:
+            self.problems.append(e)
+
+    def finish(self) -> None:
+        """Raise what was gathered: the one error as it is, several together."""
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            raise TaskErrors(sorted(self.problems, key=lambda e: (e.line, e.col)))
 
     def fail(self, node: Node | None, field: str, problem: str, fix: str) -> TaskError:
         line, col = (node.line, node.col) if node else (1, 1)
@@ -39,11 +63,13 @@ class Reader:
                 continue
             if hint and name in hint:
                 fix = hint[name]
+            elif len(self.problems) > TaskErrors.MAX_SHOWN:  # past what is shown: no hint work
+                fix = "remove it"
             else:
                 near = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
                 fix = (f"did you mean '{near[0]}'?" if near
                        else "known fields: " + ", ".join(sorted(allowed)))
-            raise self.fail(key, field, f"unknown field '{name}'", fix)
+            self.problems.append(self.fail(key, field, f"unknown field '{name}'", fix))
 
     def text(self, node: Node, field: str, *, allow_null: bool = True,
              what: str = "text") -> str | None:

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from skytui.errors import TaskError
+from skytui.task import compat
 from skytui.task.fields import ENV_NAME, Reader
-from skytui.task.resources import RESOURCE_FIELDS, read_resources
-from skytui.task.spec import Task
-from skytui.task.yamlnodes import MAX_CHARS, Node, compose, line_col
+from skytui.task.resources import RESOURCE_FIELDS, OutOfReach, resolve_resources
+from skytui.task.spec import GitWorkdir, Task
+from skytui.task.yamlnodes import MAX_CHARS, Node, compose_all, line_col
 
 TASK_FIELDS = ("name", "workdir", "num_nodes", "envs", "secrets", "file_mounts", "setup", "run",
-               "resources")
+               "resources", "config")
 
 # Keys people put at the top level of SkyPilot files that skytui reads differently or not at all.
 _HINTS = {
     **{n: f"'{n}' belongs under resources:" for n in RESOURCE_FIELDS},
     **{n: f"skytui does not support SkyPilot's '{n}'; remove it"
-       for n in ("service", "event_callback", "config", "volumes", "inputs", "outputs",
-                 "file_mounts_mapping", "pool")},
+       for n in ("event_callback", "file_mounts_mapping", "managed_secrets")},
 }
 
 
 def load_task(path: str | Path, *, env_overrides: dict[str, str] | None = None,
               extra_accelerators: tuple[str, ...] = ()) -> Task:
     """Read and validate the task file at `path`; `env_overrides` are the `--env` values."""
+    text = _read(path)
+    return load_task_text(text, str(path), env_overrides=env_overrides,
+                          extra_accelerators=extra_accelerators)
+
+
+def load_pipeline(path: str | Path, *, env_overrides: dict[str, str] | None = None,
+                  extra_accelerators: tuple[str, ...] = ()) -> Pipeline:
+    """Read a file of one task or of several ('---' between them, run one after another)."""
+    return load_pipeline_text(_read(path), str(path), env_overrides=env_overrides,
+                              extra_accelerators=extra_accelerators)
+
+
+def _read(path: str | Path) -> str:
     source = str(path)
     try:
         with open(path, "rb") as f:
@@ -44,16 +58,42 @@ def load_task(path: str | Path, *, env_overrides: dict[str, str] | None = None,
         line, col = line_col(before, len(before))
         raise TaskError(f"byte {data[e.start]:#04x} is not UTF-8 text", "save the file as UTF-8",
                         file=source, line=line, col=col) from None
-    return load_task_text(text, source, env_overrides=env_overrides,
-                          extra_accelerators=extra_accelerators)
+    return text
+
+
+@dataclass
+class Pipeline:
+    """The tasks of one file, run one after another (one task: a pipeline of one)."""
+
+    tasks: list[Task]
+    name: str | None = None  # from the header document (`name:` alone), if any
+    source: str | None = None
+
+    @property
+    def is_chain(self) -> bool:
+        return len(self.tasks) > 1
 
 
 def load_task_text(text: str, source: str = "<task>", *,
                    env_overrides: dict[str, str] | None = None,
                    extra_accelerators: tuple[str, ...] = ()) -> Task:
     """Validate task YAML given as text; `source` names it in error messages."""
+    pipe = load_pipeline_text(text, source, env_overrides=env_overrides,
+                              extra_accelerators=extra_accelerators)
+    if pipe.is_chain:
+        names = ", ".join(t.name or f"#{i}" for i, t in enumerate(pipe.tasks, 1))
+        raise TaskError(f"the file holds a pipeline of {len(pipe.tasks)} tasks ({names})",
+                        f"run it as one managed job with `skytui jobs launch {source}`",
+                        file=source)
+    return pipe.tasks[0]
+
+
+def load_pipeline_text(text: str, source: str = "<task>", *,
+                       env_overrides: dict[str, str] | None = None,
+                       extra_accelerators: tuple[str, ...] = ()) -> Pipeline:
+    """Validate a file of one task or a chain of tasks given as text."""
     try:
-        return _load(text, source, env_overrides or {}, tuple(extra_accelerators))
+        return _load_all(text, source, env_overrides or {}, tuple(extra_accelerators))
     except TaskError:
         raise
     except RecursionError:
@@ -63,10 +103,33 @@ def load_task_text(text: str, source: str = "<task>", *,
                         "please report this with the file", file=source) from None
 
 
-def _load(text: str, source: str, env_overrides: dict[str, str],
-          extra: tuple[str, ...]) -> Task:
+def _load_all(text: str, source: str, env_overrides: dict[str, str],
+              extra: tuple[str, ...]) -> Pipeline:
     text = text.removeprefix("\ufeff")
-    root = compose(text, source)
+    docs = [d for d in compose_all(text, source) if not _is_null_doc(d)]
+    if not docs:
+        raise TaskError("the task file is empty", "give at least `run:` or `resources:`",
+                        file=source)
+    r = Reader(source)
+    name = None
+    if len(docs) > 1 and docs[0] is not None and docs[0].kind == "map":
+        head: dict[str, Node] = docs[0].value
+        for key in compat.JOB_GROUP_KEYS:
+            if key in head:
+                raise r.fail(docs[0].keys[key], key, *compat.JOB_GROUP_REFUSAL)
+        if set(head) <= {"name"}:  # a pipeline's header: its name only
+            name = r.text(head["name"], "name", what="a name") if head else None
+            docs = docs[1:]
+    tasks = [_load(doc, source, env_overrides, extra) for doc in docs]
+    return Pipeline(tasks, name, source)
+
+
+def _is_null_doc(node: Node | None) -> bool:
+    return node is None or _is_null(node)
+
+
+def _load(root: Node | None, source: str, env_overrides: dict[str, str],
+          extra: tuple[str, ...]) -> Task:
     r = Reader(source)
     if root is None:
         raise TaskError("the task file is empty", "give at least `run:` or `resources:`",
@@ -74,36 +137,89 @@ def _load(text: str, source: str, env_overrides: dict[str, str],
     if root.kind != "map":
         raise r.fail(root, "", f"a task file is a mapping of fields, got {root.describe()}",
                      "start with fields such as 'resources:' and 'run:'")
-    r.check_keys(root, "", TASK_FIELDS, _HINTS)
     fields: dict[str, Node] = root.value
+    for key in fields:  # a feature left out on purpose: one line, before anything else
+        if key in compat.TOP_LEVEL:
+            raise r.fail(root.keys[key], key, *compat.TOP_LEVEL[key])
+    r.check_keys(root, "", TASK_FIELDS, _HINTS)
     task = Task(source=source)
-    if "name" in fields:
-        task.name = r.text(fields["name"], "name", what="a name")
-    if "workdir" in fields:
-        node = fields["workdir"]
-        if node.kind == "map":
-            raise r.fail(node, "workdir", "a git workdir (mapping) is not supported",
-                         "give a local directory path")
-        task.workdir = r.text(node, "workdir", what="a directory path")
-    if "num_nodes" in fields and not _is_null(fields["num_nodes"]):
-        task.num_nodes = r.integer(fields["num_nodes"], "num_nodes", minimum=1,
-                                   what="the number of nodes")
-    if "envs" in fields:
-        task.envs = r.env_map(fields["envs"], "envs")
-    if "secrets" in fields:
-        task.secrets = r.env_map(fields["secrets"], "secrets")
-        for name in task.secrets:
-            if name in task.envs:
-                raise r.fail(fields["secrets"].keys[name], "secrets",
-                             f"{name} is in both envs and secrets", "keep it in one of them")
-    if "file_mounts" in fields:
-        task.file_mounts = _file_mounts(r, fields["file_mounts"])
+    # Resources first: a task no cloud skytui runs on can meet is refused in one line,
+    # whatever else the file holds.
+    got = None
+    with r.gather():
+        got = resolve_resources(r, fields.get("resources"), extra)
+    config_notes: list[str] = []
+    with r.gather():
+        if "config" in fields:
+            config_notes = _config(r, fields["config"])
+    with r.gather():
+        if "name" in fields:
+            task.name = r.text(fields["name"], "name", what="a name")
+    with r.gather():
+        if "workdir" in fields:
+            _workdir(r, fields["workdir"], task)
+    with r.gather():
+        if "num_nodes" in fields and not _is_null(fields["num_nodes"]):
+            task.num_nodes = r.integer(fields["num_nodes"], "num_nodes", minimum=1,
+                                       what="the number of nodes")
+    with r.gather():
+        if "envs" in fields:
+            task.envs = r.env_map(fields["envs"], "envs")
+    with r.gather():
+        if "secrets" in fields:
+            task.secrets = r.env_map(fields["secrets"], "secrets")
+            for name in task.secrets:
+                if name in task.envs:
+                    raise r.fail(fields["secrets"].keys[name], "secrets",
+                                 f"{name} is in both envs and secrets", "keep it in one of them")
+    with r.gather():
+        if "file_mounts" in fields:
+            task.file_mounts = _file_mounts(r, fields["file_mounts"])
     for script in ("setup", "run"):
-        if script in fields:
-            setattr(task, script, r.text(fields[script], script, what="a shell script"))
-    task.resources, task.resources_ordered = read_resources(r, fields.get("resources"), extra)
+        with r.gather():
+            if script in fields:
+                setattr(task, script, r.text(fields[script], script, what="a shell script"))
+    r.finish()
+    assert got is not None  # finish() raised otherwise
+    task.resources, task.resources_ordered = got.resources, got.ordered
+    task.notes = got.notes + tuple(config_notes)
     _apply_env_overrides(task, env_overrides, source)
     return task
+
+
+def _config(r: Reader, node: Node) -> list[str]:
+    """SkyPilot settings inside a task: Kubernetes ones refuse it, others are noted, unused."""
+    if _is_null(node):
+        return []
+    fields = r.mapping(node, "config")
+    if "kubernetes" in fields and set(fields) <= {"kubernetes"}:
+        raise OutOfReach(*compat.cloud_refusal("kubernetes"), file=r.source,
+                         line=node.keys["kubernetes"].line, col=node.keys["kubernetes"].col,
+                         field="config")
+    return [f"{r.source}:{node.keys[k].line}:{node.keys[k].col}: left out config.{k}: "
+            "skytui does not apply SkyPilot settings given in a task" for k in fields]
+
+
+def _workdir(r: Reader, node: Node, task: Task) -> None:
+    """A local directory, or `{url, ref}`: a git checkout made on the node."""
+    if node.kind != "map":
+        task.workdir = r.text(node, "workdir", what="a directory path")
+        return
+    fields = r.mapping(node, "workdir")
+    r.check_keys(node, "workdir", ("url", "ref"))
+    if "url" not in fields:
+        raise r.fail(node, "workdir", "a git workdir needs its `url`",
+                     "write workdir: {url: https://github.com/org/repo.git, ref: main}")
+    url = r.text(fields["url"], "workdir.url", allow_null=False, what="a git URL") or ""
+    if url.startswith("-") or any(ch.isspace() for ch in url):
+        raise r.fail(fields["url"], "workdir.url", f"{url!r} is not a git URL",
+                     "give an https:// or git@ URL")
+    ref = r.text(fields["ref"], "workdir.ref", what="a branch, tag or commit") \
+        if "ref" in fields else None
+    if ref is not None and (ref.startswith("-") or any(ch.isspace() for ch in ref)):
+        raise r.fail(fields["ref"], "workdir.ref", f"{ref!r} is not a git ref",
+                     "give a branch, tag or commit")
+    task.workdir_git = GitWorkdir(url, ref)
 
 
 def _is_null(node: Node) -> bool:

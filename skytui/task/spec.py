@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,13 +11,26 @@ RECOVERY_STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
 @dataclass(frozen=True)
 class Accelerator:
-    """One accelerator demand, e.g. A100 x 8."""
+    """One accelerator demand, e.g. A100 x 8; a count below 1 (T4: 0.5) shares one GPU."""
 
     name: str
-    count: int
+    count: int | float  # whole counts stay int; a fraction means jobs share one GPU
 
     def __str__(self) -> str:
-        return f"{self.name}:{self.count}"
+        return f"{self.name}:{self.count:g}"
+
+    @property
+    def devices(self) -> int:
+        """Whole GPUs the node needs: a fraction rounds up (two 0.5 jobs share one)."""
+        return max(1, math.ceil(self.count))
+
+
+@dataclass(frozen=True)
+class GitWorkdir:
+    """`workdir: {url, ref}`: a git checkout made on the node instead of an upload."""
+
+    url: str
+    ref: str | None = None  # branch, tag or commit; None: the remote's default branch
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,7 @@ class Resources:
     region: str | None = None
     zone: str | None = None
     accelerators: tuple[Accelerator, ...] = ()  # alternatives; () means no accelerator
+    accelerators_ordered: bool = False  # a list: the first that has an offering wins
     cpus: float | None = None
     cpus_at_least: bool = False  # "8+" form
     memory: float | None = None  # GiB
@@ -52,6 +67,9 @@ class Resources:
     labels: dict[str, str] = field(default_factory=dict)
     job_recovery: JobRecovery | None = None
     autostop: Autostop | None = None
+    disk_tier: str | None = None  # low|medium|high|ultra|best; None: the cloud's default
+    network_tier: str | None = None  # standard|best; None: standard
+    image_ids: dict[str, str] = field(default_factory=dict)  # region -> image (a per-region map)
 
     def __hash__(self) -> int:  # labels is a dict; identity of the rest is enough
         return hash((self.cloud, self.region, self.zone, self.accelerators, self.cpus,
@@ -73,6 +91,8 @@ class Task:
     resources: tuple[Resources, ...] = (Resources(),)  # candidates (any_of / ordered)
     resources_ordered: bool = False  # True when `ordered:` gave a preference order
     source: str | None = None  # the file it came from, for messages
+    workdir_git: GitWorkdir | None = None  # `workdir: {url, ref}`; then `workdir` is None
+    notes: tuple[str, ...] = ()  # what the loader left out (alternatives no cloud has), for the plan
 
     def missing_envs(self) -> list[str]:
         return [k for k, v in {**self.envs, **self.secrets}.items() if v is None]

@@ -97,6 +97,18 @@ def compose(text: str, source: str, error: type[SpecError] = TaskError) -> Node 
     return _Composer(text, source, error).run()
 
 
+def compose_all(text: str, source: str, error: type[SpecError] = TaskError) -> list[Node | None]:
+    """Every YAML document of `text` ('---' between them), each as Nodes (None: empty)."""
+    if len(text) > MAX_CHARS:
+        return [compose(text, source, error)]  # raises the size error
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return [compose(text, source, error)]  # raises the positioned error
+    _check_flow_depth(text, source, error)
+    return _Composer(text, source, error, many=True).run_all()
+
+
 def _check_flow_depth(text: str, source: str, error: type[SpecError]) -> None:
     # libyaml's scanner is quadratic in bracket nesting ('[' * 300_000 takes minutes),
     # so refuse deep nesting before it sees the text. Brackets inside quotes and
@@ -117,8 +129,9 @@ def _check_flow_depth(text: str, source: str, error: type[SpecError]) -> None:
 class _Composer:
     """Builds Nodes from parser events with an explicit stack (no recursion)."""
 
-    def __init__(self, text: str, source: str, error: type[SpecError]) -> None:
+    def __init__(self, text: str, source: str, error: type[SpecError], many: bool = False) -> None:
         self.text, self.source, self.error = text, source, error
+        self.many = many
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
         self.count = 0
@@ -131,10 +144,13 @@ class _Composer:
         return self.error(problem, fix, file=self.source, line=line, col=col, field=field)
 
     def run(self) -> Node | None:
+        return self.run_all()[0]
+
+    def run_all(self) -> list[Node | None]:
         parser = None
         try:
             parser = _PARSER(self.text)  # the pure-Python reader checks characters right here
-            return self._events(parser)
+            return self._documents(parser)
         except yaml.MarkedYAMLError as e:
             raise self._syntax(e) from None
         except yaml.reader.ReaderError as e:
@@ -162,11 +178,21 @@ class _Composer:
                           "remove it, or write it as an escape inside double quotes",
                           file=self.source, line=line, col=col)
 
-    def _events(self, parser: Any) -> Node | None:
+    def _documents(self, parser: Any) -> list[Node | None]:
         parser.get_event()  # stream start
         if parser.check_event(yaml.StreamEndEvent):
-            return None
+            return [None]
+        docs = [self._events(parser)]
+        while self.many and not parser.check_event(yaml.StreamEndEvent):
+            self.anchors.clear()  # anchors do not cross documents
+            docs.append(self._events(parser))
+        return docs
+
+    def _events(self, parser: Any) -> Node | None:
         parser.get_event()  # document start
+        if parser.check_event(yaml.DocumentEndEvent):  # an empty document ('---' alone)
+            parser.get_event()
+            return None
         stack: list[_Frame] = []
         root: Node | None = None
         while root is None:
@@ -180,7 +206,7 @@ class _Composer:
             if done is not None:
                 root = done
         parser.get_event()  # document end
-        if not parser.check_event(yaml.StreamEndEvent):
+        if not self.many and not parser.check_event(yaml.StreamEndEvent):
             nxt = parser.peek_event()
             raise self.fail("the file holds more than one YAML document",
                             "put each task in its own file", nxt.start_mark)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skytui.task.spec import Accelerator, Autostop, JobRecovery, Resources, Task
+from skytui.task.spec import Accelerator, Autostop, GitWorkdir, JobRecovery, Resources, Task
 
 
 def task_to_json(task: Task) -> str:
@@ -18,7 +18,10 @@ def _resources_from_dict(d: dict[str, Any]) -> Resources:
     auto = d.get("autostop")
     return Resources(
         cloud=d.get("cloud"), region=d.get("region"), zone=d.get("zone"),
-        accelerators=tuple(Accelerator(a["name"], int(a["count"])) for a in d.get("accelerators") or ()),
+        accelerators=tuple(Accelerator(a["name"], _count(a["count"])) for a in d.get("accelerators") or ()),
+        accelerators_ordered=bool(d.get("accelerators_ordered")),
+        disk_tier=d.get("disk_tier"), network_tier=d.get("network_tier"),
+        image_ids=dict(d.get("image_ids") or {}),
         cpus=d.get("cpus"), cpus_at_least=bool(d.get("cpus_at_least")), memory=d.get("memory"),
         memory_at_least=bool(d.get("memory_at_least")), instance_type=d.get("instance_type"),
         use_spot=bool(d.get("use_spot")), disk_size=int(d.get("disk_size") or 256),
@@ -39,7 +42,16 @@ def task_from_dict(d: dict[str, Any]) -> Task:
         file_mounts=dict(d.get("file_mounts") or {}), setup=d.get("setup"), run=d.get("run"),
         resources=tuple(_resources_from_dict(r) for r in d.get("resources") or ()) or (Resources(),),
         resources_ordered=bool(d.get("resources_ordered")), source=d.get("source"),
+        workdir_git=GitWorkdir(d["workdir_git"]["url"], d["workdir_git"].get("ref"))
+        if d.get("workdir_git") else None,
+        notes=tuple(d.get("notes") or ()),
     )
+
+
+def _count(value: Any) -> int | float:
+    """A GPU count as stored: whole counts stay int, a share (0.5) stays a fraction."""
+    f = float(value)
+    return int(f) if f.is_integer() else f
 
 
 def task_from_json(text: str, secrets: dict[str, str] | None = None) -> Task:

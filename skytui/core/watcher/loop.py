@@ -13,6 +13,7 @@ from typing import Any
 
 from skytui.core.context import Core
 from skytui.core.jobs.logs import append_attempt_log, fetched_size
+from skytui.core.jobs.pipeline import waits_on_earlier_stage
 from skytui.core.jobs.secrets import forget_secrets
 from skytui.core.jobs.service import ACTIVE
 from skytui.core.jobs.teardown import release_cluster
@@ -190,6 +191,8 @@ class Watcher:
         if self.busy(job.id):
             return
         if job.status in ("PENDING", "RECOVERING"):
+            if job.status == "PENDING" and waits_on_earlier_stage(self.core, job):
+                return  # a pipeline stage starts once the stage before it succeeded
             if job.next_try_at is None or now >= job.next_try_at:
                 self.spawn(job.id, run_attempt(self, job.id))
         elif job.status == "STARTING":  # interrupted by a crash or a stop: resume it

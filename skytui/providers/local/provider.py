@@ -81,8 +81,11 @@ class LocalCloud(Provider):
         for rank in missing:
             rec = self.registry.rows("request_id = ? AND node = ? AND state = 'pending'",
                                      (spec.request_id, rank))[0]
-            self._boot(rec, spec.ssh_public_key,
-                       spec.node_env[rank] if rank < len(spec.node_env) else {})
+            env = dict(spec.node_env[rank]) if rank < len(spec.node_env) else {}
+            # The local cloud has one kind of disk and network: it records the tiers asked for.
+            env.update({k: v for k, v in (("SKYTUI_DISK_TIER", spec.disk_tier),
+                                          ("SKYTUI_NETWORK_TIER", spec.network_tier)) if v})
+            self._boot(rec, spec.ssh_public_key, env)
             created.append(rec)
         return [self._instance(r) for r in self.registry.rows(
             "request_id = ? AND state != 'terminated'", (spec.request_id,))]

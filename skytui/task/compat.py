@@ -1,0 +1,65 @@
+"""What of SkyPilot's task dialect skytui leaves out on purpose, and the one line saying so.
+
+A task that uses one of these features is refused before anything else is checked, in one
+line naming the feature and what to do, never as an "unknown field". An alternative
+(`any_of` / `ordered` entry, accelerator set member) that only such a place could meet is
+dropped with a note instead, and the task is refused only when no alternative is left.
+"""
+
+from __future__ import annotations
+
+# Clouds SkyPilot knows that skytui does not run on (folded); 'k8s' is Kubernetes' short name.
+OTHER_CLOUDS = frozenset((
+    "azure", "oci", "lambda", "runpod", "nebius", "ibm", "scp", "vsphere", "cudo",
+    "fluidstack", "paperspace", "do", "digitalocean", "vast", "hyperbolic", "seeweb",
+    "primeintellect", "shadeform", "slurm", "ssh", "coreweave", "together", "cloudflare",
+    "r2", "lambdalabs", "kubernetes", "k8s",
+))
+KUBERNETES = frozenset(("kubernetes", "k8s"))
+
+# Real accelerators that skytui's bundled AWS/GCP catalog does not carry, so that a name
+# among them is never "corrected" into a different GPU (A10 is not A10G).
+OTHER_ACCELERATORS = frozenset(n.lower() for n in (
+    "A10", "A40", "A6000", "A5000", "A4000", "L40", "K80", "M60", "K520", "P40",
+    "MI300", "MI300X", "MI325X", "MI250", "MI250X", "MI210", "MI100", "RTX4090", "RTX3090",
+    "RTX6000", "RTXPRO6000", "RTX6000-Ada", "B100", "GB200", "GH200", "H100-80GB", "H20",
+    "Gaudi", "Gaudi2", "Gaudi3", "Inferentia", "Inferentia2", "Trainium", "Trainium2",
+    "T4g", "Radeon", "A2", "A16", "L20",
+))
+# AWS Neuron chips: named in messages, as the bundled catalog has no inf/trn rows.
+NEURON = frozenset(("inferentia", "inferentia2", "trainium", "trainium2"))
+
+# Top-level fields of features skytui leaves out: field -> (feature, what to do).
+TOP_LEVEL = {
+    "service": ("skytui runs tasks, not SkyServe services",
+                "drop `service:` to run the task, or serve it with SkyPilot"),
+    "pool": ("skytui has no worker pools (SkyPilot `pool:`)",
+             "drop `pool:` and launch the task as a managed job with `skytui jobs launch`"),
+    "volumes": ("SkyPilot volumes are not supported",
+                "drop `volumes:` and use `file_mounts` with a bucket, or a larger `disk_size`"),
+    "inputs": ("legacy `inputs`/`outputs` are not supported",
+               "drop them; use `file_mounts` to bring data to the node"),
+    "outputs": ("legacy `inputs`/`outputs` are not supported",
+                "drop them; use `file_mounts` to bring data to the node"),
+}
+# The header keys of a SkyPilot job group (several tasks run side by side).
+JOB_GROUP_KEYS = ("execution", "primary_tasks", "termination_delay")
+
+
+def cloud_refusal(cloud: str) -> tuple[str, str]:
+    """(problem, fix) for a cloud skytui does not run on."""
+    if cloud in KUBERNETES:
+        return ("skytui does not run on Kubernetes",
+                "use infra: aws or gcp (or local), or run this task with SkyPilot")
+    return (f"skytui runs on AWS, GCP and local, not {cloud}",
+            "use infra: aws or gcp (or local), or run this task with SkyPilot")
+
+
+def is_tpu(name: str) -> bool:
+    return name.strip().lower().startswith("tpu")
+
+
+TPU_REFUSAL = ("TPUs are not supported: skytui runs GPUs on AWS and GCP VMs",
+               "ask for GPUs (e.g. accelerators: A100:8), or run this task with SkyPilot")
+JOB_GROUP_REFUSAL = ("parallel job groups are not supported",
+                     "launch each task of the group with its own `skytui jobs launch`")
