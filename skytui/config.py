@@ -17,7 +17,7 @@ STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
 # key -> (type check, description) for the flat settings; nested sections are handled below.
 _TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
-        "watcher", "dashboard", "telemetry", "theme", "local")
+        "watcher", "dashboard", "telemetry", "theme", "local", "nearest")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -108,7 +108,45 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
                                                         minimum=0.5)
     if "local" in data:
         kw["local"] = _local(v, data["local"])
+    if "nearest" in data:
+        kw["nearest"] = _nearest(v, data["nearest"], kw.get("local"))
     return Config(**kw)
+
+
+def _nearest(v: _Validator, raw: Any, local: LocalSettings | None) -> Any:
+    from skytui.config_model import NearestSettings
+    from skytui.core.regions.targets import known_regions, url_problem
+
+    n = v.section("nearest", raw, ("urls", "ttl_hours", "prefer_cheaper_share", "probe_seconds"))
+    kw: dict[str, Any] = {}
+    if "urls" in n:
+        urls = {}
+        for key, url in v.mapping("nearest.urls", n["urls"]).items():
+            path = f"nearest.urls.{key}"
+            cloud, sep, region = str(key).partition("/")
+            if not sep or cloud not in CLOUDS:
+                raise v.bad(path, f"{key!r} is not CLOUD/REGION", f"e.g. aws/us-east-1 (clouds: {', '.join(CLOUDS)})")
+            known = known_regions(cloud, (local or LocalSettings()).regions)
+            if region not in known:
+                hint = difflib.get_close_matches(region, sorted(known), n=1)
+                raise v.bad(path, f"{region!r} is not a region of {cloud}",
+                            f"did you mean {cloud}/{hint[0]}?" if hint else f"see `skytui regions --cloud {cloud}`")
+            problem = url_problem(v.string(path, url))
+            if problem:
+                raise v.bad(path, problem, "use http://HOST[:PORT]/PATH or https://...")
+            urls[f"{cloud}/{region}"] = url
+        kw["urls"] = urls
+    if "ttl_hours" in n:
+        kw["ttl_hours"] = v.number("nearest.ttl_hours", n["ttl_hours"], minimum=0)
+    if "prefer_cheaper_share" in n:
+        share = v.number("nearest.prefer_cheaper_share", n["prefer_cheaper_share"], minimum=0)
+        if share > 1:
+            raise v.bad("nearest.prefer_cheaper_share", f"must be a share between 0 and 1, got {share:g}",
+                        "e.g. 0.3 names a region that costs 30 % less")
+        kw["prefer_cheaper_share"] = share
+    if "probe_seconds" in n:
+        kw["probe_seconds"] = v.number("nearest.probe_seconds", n["probe_seconds"], minimum=0.05)
+    return NearestSettings(**kw)
 
 
 def _local(v: _Validator, raw: Any) -> LocalSettings:

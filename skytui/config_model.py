@@ -37,6 +37,16 @@ class LocalSettings:
 
 
 @dataclass(frozen=True)
+class NearestSettings:
+    """How dev VMs find the nearest region (`skytui regions`, `skytui dev`)."""
+
+    urls: dict[str, str] = field(default_factory=dict)  # "cloud/region" -> probe URL (overrides)
+    ttl_hours: float = 24.0  # measured latencies are reused this long on the same network
+    prefer_cheaper_share: float = 0.3  # name a cheaper region when it saves more than this share
+    probe_seconds: float = 3.0  # the hard bound on one round of probes
+
+
+@dataclass(frozen=True)
 class Config:
     clouds: tuple[str, ...] = ()  # enabled clouds besides the local cloud
     allowed_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -54,6 +64,7 @@ class Config:
     telemetry_interval_seconds: float = 5.0
     theme: str = "skytui-dark"
     local: LocalSettings = field(default_factory=LocalSettings)
+    nearest: NearestSettings = field(default_factory=NearestSettings)
 
     @property
     def enabled_clouds(self) -> tuple[str, ...]:
