@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--node", type=int)
     s.add_argument("--json", action="store_true")
 
+    s = sub.add_parser("regions", help="enabled regions, nearest first: measured round trip and prices")
+    s.add_argument("--cloud", help="aws, gcp or local")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--refresh", "-r", action="store_true", help="measure again, ignoring the cache")
+    s.add_argument("--gpus", help="also price these accelerators per region, e.g. H100:8")
+
     s = sub.add_parser("daemon", help="the background watcher")
     s.add_argument("action", choices=["status", "stop", "install"])
     return p
@@ -148,6 +154,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from skytui.cli.status import status_json
 
         return status_json(args)
+    if cmd == "regions":  # a warm cache reads the config and the store only: skip the rest
+        from skytui.cli import cmd_regions
+
+        return cmd_regions.run(args)
     if cmd == "cost-report":  # reads the store only: skip the cluster commands' imports
         from skytui.cli import cmd_cost_report
 

@@ -14,7 +14,7 @@ costs little more than opening the store.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from skytui.config_model import Config, NearestSettings
@@ -147,7 +147,3 @@ def for_config(config: Config, store_fn: Callable[[], object], regions: list[Key
     """`region_latencies` with the config's settings, over its enabled regions by default."""
     return region_latencies(store_fn, config.nearest, enabled_regions(config) if regions is None else regions,
                             **kw)  # type: ignore[arg-type]
-
-
-def lookup(outcome: Outcome) -> Mapping[Key, RegionLatency]:
-    return outcome.by_key()

@@ -13,9 +13,7 @@ Reads only local state, so it costs well under a millisecond off Wi-Fi.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import socket
-import subprocess
 from pathlib import Path
 
 _PROBE_ADDRESS = ("198.51.100.1", 9)  # TEST-NET-2 (RFC 5737): routed by default, never contacted
@@ -61,6 +59,9 @@ def _gateway_mac(gateway: str) -> str | None:
 def _wifi_name(interface: str) -> str | None:
     if not Path(f"/sys/class/net/{interface}/wireless").exists():
         return None
+    import shutil  # only on Wi-Fi: the wired path stays free of process machinery
+    import subprocess
+
     exe = shutil.which("iwgetid")
     if exe is None:
         return None
