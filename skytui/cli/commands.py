@@ -135,6 +135,9 @@ def print_plan(task: Task) -> int:
         print(table(headers, rows(best_per_region(Plan(p.candidates_elsewhere, {}))[:5])))
     for cloud, why in sorted(p.not_enabled.items()):
         print(f"  {cloud}: {why}")
+    if p.candidates:
+        print("Batch work goes to the cheapest region: latency does not matter to it. "
+              "(Dev VMs go to the nearest: `skytui dev --dry-run`.)")
     return 0
 
 
@@ -146,15 +149,48 @@ def cmd_dev(args: argparse.Namespace) -> int:
     name = args.name or f"dev-{_user_slug()}"
     validate_name(name)
     task = resources.apply(Task(name=name, envs=parse_envs(args.env)), overrides(args))
+    choice = _dev_choice(args, task)
+    if choice is None:
+        return 0
 
     async def go(core: Core) -> Any:
         minutes = args.autostop if args.autostop is not None else core.config.autostop_idle_minutes
         return await launch(core, name, task, LaunchOptions(is_dev=True, autostop_minutes=minutes or None,
-                                                             autostop_down=core.config.autostop_down))
+                                                             autostop_down=core.config.autostop_down,
+                                                             order=choice.order))
 
     run_core(go)
     print(f"dev VM {name} is UP: `ssh {name}` (VS Code: Remote-SSH to host {name})")
     return 0
+
+
+def _dev_choice(args: argparse.Namespace, task: Task) -> Any:
+    """The nearest region offering the dev VM's shape; printed (and None returned) with --dry-run."""
+    from skytui.core.regions.choice import cheaper_line, dev_choice
+
+    if args.json and not args.dry_run:
+        raise SkytuiError("dev --json prints the choice only", "use it with --dry-run")
+    choice = dev_choice(Core(), task)
+    if choice.note:
+        sys.stderr.write(f"skytui: note: {choice.note}\n")
+    if args.dry_run:
+        if args.json:
+            print(json.dumps(choice.as_dict(), indent=2))
+            return None
+        c = choice.chosen.candidate
+        print(f"{c.cloud}/{c.region}/{c.zone}  {c.instance_type}{' (spot)' if c.spot else ''}  "
+              f"{money(c.price_per_hour)}/h")
+        print(f"why: {choice.why}")
+        line = cheaper_line(choice)
+        if line:
+            print(f"cheaper: {line}")
+        print("Nothing was launched.")
+        return None
+    sys.stderr.write(f"{choice.why}\n")
+    line = cheaper_line(choice)
+    if line:
+        sys.stderr.write(f"note: {line}\n")
+    return choice
 
 
 def _user_slug() -> str:

@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("-n", "--name")
     s.add_argument("--follow", "-f", action="store_true")
+    s.add_argument("--dry-run", action="store_true", help="launch: print the plan and prices; submit nothing")
     _add_resources(s)
 
     s = sub.add_parser("logs", help="a cluster job's output")
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("dev", help="a dev VM: a cluster with no job and a default autostop")
     s.add_argument("name", nargs="?")
     s.add_argument("--autostop", type=int, metavar="MIN")
+    s.add_argument("--dry-run", action="store_true", help="print the region it would choose (nearest) and why")
+    s.add_argument("--json", action="store_true", help="with --dry-run: the choice as JSON")
     _add_resources(s)
 
     s = sub.add_parser("cost-report", help="what was spent, and what spot and autostop saved")
