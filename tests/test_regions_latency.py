@@ -138,3 +138,28 @@ def test_local_settings_regions_are_the_local_clouds_regions() -> None:
     assert enabled_regions(both) == [("aws", "eu-west-1"), ("aws", "us-east-1"), ("local", "local-1"),
                                      ("local", "local-2")]
     assert enabled_regions(both, "aws") == [("aws", "eu-west-1"), ("aws", "us-east-1")]
+
+
+@pytest.mark.parametrize("gpus", [None, "H100:1", "A100:8", "L4:1"])
+def test_region_prices_follow_the_planners_rules(gpus: str | None) -> None:
+    from skytui.config_model import Config
+    from skytui.core.offerings import offerings_for
+    from skytui.core.planner import DEFAULT_MIN_CPUS, plan
+    from skytui.core.regions.latency import enabled_regions
+    from skytui.core.regions.prices import MIN_DEV_VCPUS, cheapest
+    from skytui.core.resources import parse_gpus
+    from skytui.task.spec import Resources
+
+    assert MIN_DEV_VCPUS == DEFAULT_MIN_CPUS
+    cfg = Config(clouds=("aws", "gcp"))
+    regions = enabled_regions(cfg)
+    got = cheapest(cfg, regions, gpus)
+    acc = (parse_gpus(gpus),) if gpus else ()
+    for spot in (False, True):
+        p = plan([Resources(accelerators=acc, use_spot=spot)], enabled_clouds=("aws", "gcp", "local"),
+                 offerings=offerings_for(cfg))
+        best: dict[tuple[str, str], float] = {}
+        for c in p.candidates:
+            best.setdefault((c.cloud, c.region), c.price_per_node)
+        mine = {k: (v.spot_price_per_hour if spot else v.price_per_hour) for k, v in got.items()}
+        assert {k: v for k, v in mine.items() if v is not None} == best

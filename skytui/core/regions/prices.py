@@ -1,14 +1,14 @@
-"""The cheapest on-demand and spot $/h of a shape in each region, through the planner."""
+"""The cheapest on-demand and spot $/h of a shape in each region, by the planner's rules."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from skytui.config_model import Config
-from skytui.errors import NoOffering
 
 Key = tuple[str, str]
 REFERENCE_SHAPE = "dev VM (2+ vCPUs, no GPU)"  # what `skytui dev` launches with no flags
+MIN_DEV_VCPUS = 2.0  # the planner's DEFAULT_MIN_CPUS, without importing the planner (a test holds them equal)
 
 
 @dataclass(frozen=True)
@@ -19,33 +19,41 @@ class ShapePrice:
 
 
 def cheapest(config: Config, regions: list[Key], gpus: str | None = None) -> dict[Key, ShapePrice]:
-    """Per region: the cheapest node of the reference dev shape, or of `gpus` (e.g. "H100:8")."""
-    from skytui.core.planner import plan
-    from skytui.core.resources import parse_gpus
-    from skytui.task.spec import Resources
+    """Per region: the cheapest node of the reference dev shape, or of `gpus` (e.g. "H100:8").
 
-    accelerators = (parse_gpus(gpus),) if gpus else ()
+    The same matching rules as the planner's for these two simple shapes (a test holds them
+    together), as one pass over the offerings: this runs on every `skytui regions`, where the
+    planner's candidate lists and sorting would cost more than the rest of the command.
+    """
+    from skytui.catalog.accelerators import canonical
+
+    want_name: str | None = None
+    want_count = 0
+    if gpus:
+        from skytui.core.resources import parse_gpus
+
+        acc = parse_gpus(gpus)
+        want_name, want_count = (canonical(acc.name) or acc.name).lower(), acc.count
     wanted = set(regions)
-    clouds = {c for c, _ in regions}
-    try:
-        p = plan([Resources(accelerators=accelerators), Resources(accelerators=accelerators, use_spot=True)],
-                 ordered=False, enabled_clouds=clouds, offerings=_offerings(config, clouds, with_gpus=bool(gpus)),
-                 allowed_regions=config.allowed_regions or None)
-    except NoOffering:
-        return {}
+    get = _offerings(config, {c for c, _ in regions}, with_gpus=bool(gpus))
     on_demand: dict[Key, tuple[float, str]] = {}
     spot: dict[Key, float] = {}
-    for c in p.candidates:  # cheapest first, so the first seen per region wins
-        key = (c.cloud, c.region)
-        if key not in wanted:
-            continue
-        if c.spot:
-            spot.setdefault(key, c.price_per_node)
-        else:
-            on_demand.setdefault(key, (c.price_per_node, c.instance_type))
-    return {k: ShapePrice(on_demand[k][1] if k in on_demand else None,
-                          on_demand[k][0] if k in on_demand else None, spot.get(k))
-            for k in wanted if k in on_demand or k in spot}
+    for cloud in dict.fromkeys(c for c, _ in regions):
+        for o in get(cloud):
+            key = (o.cloud, o.region)
+            if key not in wanted:
+                continue
+            if want_name is None:
+                if o.accelerator_name or o.vcpus < MIN_DEV_VCPUS:
+                    continue
+            elif (o.accelerator_name or "").lower() != want_name or o.accelerator_count != want_count:
+                continue
+            best = on_demand.get(key)
+            if best is None or (o.price, o.instance_type) < best:
+                on_demand[key] = (o.price, o.instance_type)
+            if o.spot_price is not None and o.spot_price < spot.get(key, float("inf")):
+                spot[key] = o.spot_price
+    return {k: ShapePrice(on_demand[k][1], on_demand[k][0], spot.get(k)) for k in on_demand}
 
 
 def _offerings(config: Config, clouds: set[str], *, with_gpus: bool):  # type: ignore[no-untyped-def]
