@@ -154,3 +154,19 @@ def test_dev_launches_in_the_nearest_local_region() -> None:
             assert [(c["name"], c["region"], c["status"]) for c in status] == [("near-dev", "local-2", "UP")]
         finally:
             skytui("down", "near-dev", "--yes", timeout=120)
+
+
+def test_core_regions_import_without_textual_and_the_warm_path_stays_light() -> None:
+    code = ("import sys; sys.modules['textual'] = None\n"
+            "import skytui.core.regions.latency, skytui.core.regions.choice, skytui.core.regions.probe\n"
+            "print('OK')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "OK" in done.stdout, done.stderr
+    assert skytui("regions").returncode == 0  # fills the cache
+    code = ("import sys\nfrom skytui.cli.main import main\nmain(['regions', '--json'])\n"
+            "heavy = [m for m in ('asyncio', 'ssl', 'textual', 'boto3', 'botocore', 'google', 'asyncssh',"
+            " 'skytui.core.planner') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert '"method": "cached"' in done.stdout and "HEAVY []" in done.stdout
