@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from regions_server import RegionServers
 
 ROOT = Path(__file__).parent.parent
@@ -19,7 +18,7 @@ ROOT = Path(__file__).parent.parent
 def skytui(*args: str, timeout: float = 90, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("skytui")
     argv = [exe, *args] if exe else [sys.executable, "-m", "skytui.cli.main", *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
                           env={**os.environ, **(env or {})}, cwd=ROOT)
 
 
@@ -160,13 +159,14 @@ def test_core_regions_import_without_textual_and_the_warm_path_stays_light() -> 
     code = ("import sys; sys.modules['textual'] = None\n"
             "import skytui.core.regions.latency, skytui.core.regions.choice, skytui.core.regions.probe\n"
             "print('OK')")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and "OK" in done.stdout, done.stderr
     assert skytui("regions").returncode == 0  # fills the cache
     code = ("import sys\nfrom skytui.cli.main import main\nmain(['regions', '--json'])\n"
             "heavy = [m for m in ('asyncio', 'ssl', 'textual', 'boto3', 'botocore', 'google', 'asyncssh',"
             " 'skytui.core.planner') if m in sys.modules]\n"
             "print('HEAVY', heavy)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          check=False)
     assert done.returncode == 0, done.stderr
     assert '"method": "cached"' in done.stdout and "HEAVY []" in done.stdout

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from regions_server import RegionServers
+
 from skytui.config_model import LocalSettings, NearestSettings
 from skytui.core.regions.latency import region_latencies
 from skytui.store import open_store

@@ -50,7 +50,7 @@ async def _keepalive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
 
 
 async def test_https_with_a_name_lookup_and_tls(cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    import skytui.core.regions.probe as probe
+    from skytui.core.regions import probe
 
     key, crt = cert
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

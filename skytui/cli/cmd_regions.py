@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         raise SkytuiError(f"--cloud {args.cloud!r}: unknown cloud", f"use one of {', '.join(CLOUDS)}")
     if cloud is not None and cloud not in config.enabled_clouds:
         raise SkytuiError(f"--cloud {cloud}: the {cloud} cloud is not enabled",
-                          f"add it to `clouds:` in config.yaml (see `skytui check`)")
+                          "add it to `clouds:` in config.yaml (see `skytui check`)")
     regions = enabled_regions(config, cloud)
     if not regions:
         raise SkytuiError("no region is enabled" + (f" on {cloud}" if cloud else ""),

@@ -73,8 +73,8 @@ def region_options(core: Core, gpus: str | None, spot: bool) -> tuple[list[tuple
     for o in choice.options:
         c = o.candidate
         where = f"{c.cloud}/{c.region}"
-        options.append((f"{where:<{width}}  {_rtt(o.rtt_ms, o.method):>10}  ${c.price_per_hour:.2f}/h  "
-                        f"{c.instance_type}", where))
+        label = f"{where:<{width}}  {_rtt(o.rtt_ms, o.method):>10}  ${c.price_per_hour:.2f}/h  {c.instance_type}"
+        options.append((label, where))
     note = cheaper_line(choice) or choice.note or ""
     return options, note
 
