@@ -79,3 +79,16 @@ def test_offline_regions_fall_back_to_geo_with_a_fixed_time_zone(tmp_path: Path)
     tokyo = region_latencies(lambda: store, NearestSettings(urls=urls), regions, network=lambda: "offline",
                              zone="Asia/Tokyo")
     assert tokyo.regions[0].key == ("aws", "ap-northeast-1")
+
+
+def test_measured_regions_rank_before_estimated_ones(tmp_path: Path) -> None:
+    from regions_server import RegionServers
+
+    store = open_store(tmp_path / "s.db")
+    with RegionServers([0.08]) as srv:
+        urls = {"aws/us-east-1": srv.urls[0], "aws/eu-central-1": "http://127.0.0.1:1/ping"}
+        out = region_latencies(lambda: store, NearestSettings(urls=urls), [("aws", "eu-central-1"), ("aws", "us-east-1")],
+                               network=lambda: "n", zone="Europe/Berlin")
+    # Frankfurt is ~10 ms away by distance, but it did not answer; Virginia did, at 80 ms.
+    assert [(r.region, r.method) for r in out.regions] == [("us-east-1", "http"), ("eu-central-1", "geo")]
+    assert out.regions[1].rtt_ms is not None and out.regions[1].rtt_ms < out.regions[0].rtt_ms

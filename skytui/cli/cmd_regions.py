@@ -1,4 +1,4 @@
-"""`skytui regions`: every enabled region, nearest first, with its round trip and prices.
+"""`skytui regions`: every enabled region, nearest measured first, with its round trip and prices.
 
 Dispatched straight from main.py: with a warm cache this path reads the config and the store
 and loads neither asyncio, ssl, Textual nor an SDK.
@@ -53,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
             line += [money(row["gpus"]["price_per_hour"]), money(row["gpus"]["spot_price_per_hour"])]
         lines.append(line)
     print(table(headers, lines))
-    print(f"Nearest first. RTT: median round trip on a kept-alive connection; FIRST: the first one "
-          f"(DNS + TCP + TLS). DEV: {REFERENCE_SHAPE}. `geo` is an estimate from your time zone.")
+    print(f"Nearest measured first, then estimates. RTT: median round trip on a kept-alive connection; "
+          f"FIRST: the first one (DNS + TCP + TLS). DEV: {REFERENCE_SHAPE}. `geo`: estimated from your "
+          "time zone.")
     return 0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from skytui.core.planner import Candidate, Plan, best_per_region
-from skytui.core.regions.latency import Key, RegionLatency
+from skytui.core.regions.latency import TRUST, Key, RegionLatency
 
 if TYPE_CHECKING:
     from skytui.core.context import Core
@@ -80,8 +80,9 @@ class DevChoice:
 
 
 def _rank(o: Option) -> tuple[object, ...]:
+    """Nearest measured first, then estimated, then unknown (see latency.TRUST); price breaks ties."""
     rtt = o.rtt_ms
-    return (rtt is None, rtt if rtt is not None else 0.0, o.candidate.price_per_hour,
+    return (TRUST.get(o.method, 2), rtt if rtt is not None else 0.0, o.candidate.price_per_hour,
             o.candidate.cloud, o.candidate.region)
 
 

@@ -70,10 +70,16 @@ def enabled_regions(config: Config, cloud: str | None = None) -> list[Key]:
     return out
 
 
+# Measured regions rank before estimated ones: a region whose endpoint did not answer while
+# others did is more likely blocked or down than near, and a dev VM should go where the
+# round trip is known.
+TRUST = {"http": 0, "cached": 0, "geo": 1, "unknown": 2}
+
+
 def rank_key(r: RegionLatency) -> tuple[object, ...]:
-    """Nearest first; regions with no figure last."""
+    """Nearest measured first, then nearest estimated, then regions with no figure."""
     order = CLOUD_ORDER.index(r.cloud) if r.cloud in CLOUD_ORDER else len(CLOUD_ORDER)
-    return (r.rtt_ms is None, r.rtt_ms if r.rtt_ms is not None else 0.0, order, r.region)
+    return (TRUST.get(r.method, 2), r.rtt_ms if r.rtt_ms is not None else 0.0, order, r.region)
 
 
 def region_latencies(store_fn: Callable[[], object], settings: NearestSettings, regions: list[Key], *,
@@ -95,7 +101,12 @@ def region_latencies(store_fn: Callable[[], object], settings: NearestSettings, 
         from skytui.core.regions.probe import probe_all
 
         probed = asyncio.run(probe_all(missing, bound_s=settings.probe_seconds))
-        cache.write(store, probed, missing, net, now)  # type: ignore[arg-type]
+        import sqlite3
+
+        try:
+            cache.write(store, probed, missing, net, now)  # type: ignore[arg-type]
+        except sqlite3.Error:
+            pass  # a full disk or a locked store costs the cache, not the answer
     out: list[RegionLatency] = []
     failed: list[tuple[Key, str | None]] = []
     for key in regions:
