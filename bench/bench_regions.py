@@ -33,12 +33,23 @@ def region_keys() -> list[str]:
     return ([f"aws/{r}" for r in aws] + [f"gcp/{r}" for r in gcp])[:REGIONS]
 
 
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system) of each run, by command
+
+
 def timed(argv: list[str], env: dict[str, str], runs: int) -> list[float]:
+    """Wall seconds per run; CPU seconds go to CPU, which a machine shared with other work
+    disturbs less than wall time (on a busy host, wall ratios swing by 2x from run to run)."""
+    import resource
+
     out = []
+    cpu = CPU.setdefault(" ".join(argv[1:]), [])
     for _ in range(runs):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out.append(time.perf_counter() - t0)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
     return out
 
 
@@ -83,6 +94,11 @@ def main() -> None:
           f"{max(cold) * 1000:7.1f} ms  (target <= bound {BOUND_S:.1f} s + 0.5 s = {(BOUND_S + 0.5) * 1000:.0f} ms)")
     print(f"regions (warm cache)        median {statistics.median(warm) * 1000:7.1f} ms  ratio to bare python "
           f"{statistics.median(warm) / statistics.median(base):.2f}x  (target <= 3x)")
+    base_cpu = statistics.median(CPU["-c pass"])
+    warm_cpu = statistics.median(CPU["-m skytui.cli.main regions"])
+    print(f"  the same in CPU time      python -c pass {base_cpu * 1000:.1f} ms, regions {warm_cpu * 1000:.1f} ms, "
+          f"ratio {warm_cpu / base_cpu:.2f}x")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

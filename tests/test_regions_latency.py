@@ -163,3 +163,22 @@ def test_region_prices_follow_the_planners_rules(gpus: str | None) -> None:
             best.setdefault((c.cloud, c.region), c.price_per_node)
         mine = {k: (v.spot_price_per_hour if spot else v.price_per_hour) for k, v in got.items()}
         assert {k: v for k, v in mine.items() if v is not None} == best
+
+
+def test_network_fingerprint_is_stable_and_holds_no_address() -> None:
+    from skytui.core.regions.network import OFFLINE, fingerprint, source_address
+
+    first = fingerprint()
+    assert first == fingerprint()
+    assert first == OFFLINE or (len(first) == 8 and int(first, 16) >= 0)
+    address = source_address()
+    assert address is None or address not in first
+
+
+def test_catalog_summary_lists_the_catalogs_regions() -> None:
+    from skytui.catalog import CATALOG_CLOUDS, load
+    from skytui.core.regions import prices
+
+    assert prices.CATALOG_CLOUDS == CATALOG_CLOUDS
+    for cloud in CATALOG_CLOUDS:
+        assert set(prices.catalog_summary(cloud)) == {o.region for o in load(cloud)}

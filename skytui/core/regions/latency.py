@@ -62,9 +62,9 @@ def enabled_regions(config: Config, cloud: str | None = None) -> list[Key]:
         if c == "local":
             names: Iterable[str] = config.local.regions
         else:
-            from skytui.catalog import load
+            from skytui.core.regions.prices import catalog_summary
 
-            names = sorted({o.region for o in load(c)})
+            names = sorted(catalog_summary(c))
         allowed = config.allowed_regions.get(c)
         out += [(c, r) for r in names if allowed is None or r in allowed]
     return out

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from skytui.config_model import Config
+
+CATALOG_CLOUDS = ("aws", "gcp")  # the clouds with a bundled price file (skytui.catalog.CATALOG_CLOUDS)
 
 Key = tuple[str, str]
 REFERENCE_SHAPE = "dev VM (2+ vCPUs, no GPU)"  # what `skytui dev` launches with no flags
@@ -39,6 +42,13 @@ def cheapest(config: Config, regions: list[Key], gpus: str | None = None) -> dic
     on_demand: dict[Key, tuple[float, str]] = {}
     spot: dict[Key, float] = {}
     for cloud in dict.fromkeys(c for c, _ in regions):
+        if want_name is None and cloud in CATALOG_CLOUDS:
+            for region, shape in catalog_summary(cloud).items():
+                if (cloud, region) in wanted and shape.instance_type is not None:
+                    on_demand[(cloud, region)] = (shape.price_per_hour or 0.0, shape.instance_type)
+                    if shape.spot_price_per_hour is not None:
+                        spot[(cloud, region)] = shape.spot_price_per_hour
+            continue
         for o in get(cloud):
             key = (o.cloud, o.region)
             if key not in wanted:
@@ -54,6 +64,42 @@ def cheapest(config: Config, regions: list[Key], gpus: str | None = None) -> dic
             if o.spot_price is not None and o.spot_price < spot.get(key, float("inf")):
                 spot[key] = o.spot_price
     return {k: ShapePrice(on_demand[k][1], on_demand[k][0], spot.get(k)) for k in on_demand}
+
+
+@cache
+def catalog_summary(cloud: str) -> dict[str, ShapePrice]:
+    """Every region of a bundled catalog, with its cheapest reference dev shape.
+
+    Read straight from the CSV (columns by header name), without building an Offering per
+    row: `skytui regions` needs only this, and it costs a third of loading the catalog.
+    A region with no CPU-only offering maps to an empty ShapePrice.
+    """
+    import csv
+
+    from skytui.catalog.catalog import DATA_DIR
+
+    out: dict[str, ShapePrice] = {}
+    with (DATA_DIR / f"{cloud}.csv").open(newline="") as f:
+        rows = csv.reader(f)
+        col = {name: i for i, name in enumerate(next(rows))}
+        i_type, i_vcpus, i_acc, i_region = col["instance_type"], col["vcpus"], col["accelerator_name"], col["region"]
+        i_price, i_spot = col["price"], col["spot_price"]
+        for row in rows:
+            region = row[i_region]
+            best = out.get(region)
+            if best is None:
+                best = out[region] = ShapePrice(None, None, None)
+            if row[i_acc] or float(row[i_vcpus]) < MIN_DEV_VCPUS:
+                continue
+            price, itype = float(row[i_price]), row[i_type]
+            spot_text = row[i_spot]
+            spot = float(spot_text) if spot_text else None
+            if best.price_per_hour is None or (price, itype) < (best.price_per_hour, best.instance_type or ""):
+                best = ShapePrice(itype, price, best.spot_price_per_hour)
+            if spot is not None and (best.spot_price_per_hour is None or spot < best.spot_price_per_hour):
+                best = ShapePrice(best.instance_type, best.price_per_hour, spot)
+            out[region] = best
+    return out
 
 
 def _offerings(config: Config, clouds: set[str], *, with_gpus: bool):  # type: ignore[no-untyped-def]

@@ -24,7 +24,6 @@ endpoint, a test server).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 LOCAL = "local"  # the target of a local region without an override: the probe's own loopback server
 
@@ -41,6 +40,8 @@ def default_target(cloud: str, region: str) -> str | None:
 
 def url_problem(url: str) -> str | None:
     """Why `url` cannot be probed (not an absolute http(s) URL with a host), or None."""
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         port = parts.port
