@@ -146,18 +146,24 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from skytui.core.clusters import LaunchOptions, launch
     from skytui.names import validate_name
 
+    if args.json and not args.dry_run:
+        raise SkytuiError("dev --json prints the choice only", "use it with --dry-run")
     name = args.name or f"dev-{_user_slug()}"
     validate_name(name)
     task = resources.apply(Task(name=name, envs=parse_envs(args.env)), overrides(args))
-    choice = _dev_choice(args, task)
-    if choice is None:
-        return 0
+    existing = None if args.dry_run else Core().store.cluster(name)
+    if existing is not None and existing.status == "UP":
+        choice = None  # launch() reuses it where it is: nothing to measure
+    else:
+        choice = _dev_choice(args, task)
+        if choice is None:
+            return 0
 
     async def go(core: Core) -> Any:
         minutes = args.autostop if args.autostop is not None else core.config.autostop_idle_minutes
         return await launch(core, name, task, LaunchOptions(is_dev=True, autostop_minutes=minutes or None,
                                                              autostop_down=core.config.autostop_down,
-                                                             order=choice.order))
+                                                             order=choice.order if choice else None))
 
     run_core(go)
     print(f"dev VM {name} is UP: `ssh {name}` (VS Code: Remote-SSH to host {name})")
@@ -168,8 +174,6 @@ def _dev_choice(args: argparse.Namespace, task: Task) -> Any:
     """The nearest region offering the dev VM's shape; printed (and None returned) with --dry-run."""
     from skytui.core.regions.choice import cheaper_line, dev_choice
 
-    if args.json and not args.dry_run:
-        raise SkytuiError("dev --json prints the choice only", "use it with --dry-run")
     choice = dev_choice(Core(), task)
     if choice.note:
         sys.stderr.write(f"skytui: note: {choice.note}\n")

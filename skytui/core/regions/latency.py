@@ -16,10 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from skytui.config_model import Config, NearestSettings
 from skytui.core.regions import cache
 from skytui.core.regions.targets import targets as probe_targets
+
+if TYPE_CHECKING:
+    from skytui.store import Store
 
 Key = tuple[str, str]
 CLOUD_ORDER = ("aws", "gcp", "local")
@@ -82,7 +86,7 @@ def rank_key(r: RegionLatency) -> tuple[object, ...]:
     return (TRUST.get(r.method, 2), r.rtt_ms if r.rtt_ms is not None else 0.0, order, r.region)
 
 
-def region_latencies(store_fn: Callable[[], object], settings: NearestSettings, regions: list[Key], *,
+def region_latencies(store_fn: Callable[[], Store], settings: NearestSettings, regions: list[Key], *,
                      refresh: bool = False, network: Callable[[], str] | None = None,
                      clock: Callable[[], float] = time.time, zone: str | None = None) -> Outcome:
     """Latency of each of `regions`: from the cache when fresh, else probed (within the bound)."""
@@ -92,7 +96,7 @@ def region_latencies(store_fn: Callable[[], object], settings: NearestSettings, 
     urls = probe_targets(regions, settings.urls)
     net = (network or fingerprint)()
     now = clock()
-    fresh = {} if refresh else cache.read(store, urls, net, now, settings.ttl_hours * 3600)  # type: ignore[arg-type]
+    fresh = {} if refresh else cache.read(store, urls, net, now, settings.ttl_hours * 3600)
     missing = {k: u for k, u in urls.items() if k not in fresh}
     probed = {}
     if missing:
@@ -104,7 +108,7 @@ def region_latencies(store_fn: Callable[[], object], settings: NearestSettings, 
         import sqlite3
 
         try:
-            cache.write(store, probed, missing, net, now)  # type: ignore[arg-type]
+            cache.write(store, probed, missing, net, now)
         except sqlite3.Error:
             pass  # a full disk or a locked store costs the cache, not the answer
     out: list[RegionLatency] = []
@@ -153,8 +157,8 @@ def estimate(keys: list[Key], zone: str | None = None) -> tuple[dict[Key, float]
     return out, None
 
 
-def for_config(config: Config, store_fn: Callable[[], object], regions: list[Key] | None = None,
-               **kw: object) -> Outcome:
+def for_config(config: Config, store_fn: Callable[[], Store], regions: list[Key] | None = None, *,
+               refresh: bool = False) -> Outcome:
     """`region_latencies` with the config's settings, over its enabled regions by default."""
     return region_latencies(store_fn, config.nearest, enabled_regions(config) if regions is None else regions,
-                            **kw)  # type: ignore[arg-type]
+                            refresh=refresh)
