@@ -109,6 +109,8 @@ def zone_place(zone: str) -> Place | None:
 
     Raises TimeZoneUnknown for a name the tz database does not have.
     """
+    if _placeless(zone):  # servers and containers mostly: no table to read
+        return None
     table = _zone_table()
     name = zone
     for _ in range(4):  # links point at zones, but follow a short chain to be safe
@@ -118,9 +120,13 @@ def zone_place(zone: str) -> Place | None:
         if name not in _links():
             break
         name = _links()[name]
-    if name in ("UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich") or name.startswith("Etc/"):
+    if _placeless(name):
         return None
     raise TimeZoneUnknown(zone)
+
+
+def _placeless(name: str) -> bool:
+    return name in ("UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich") or name.startswith("Etc/")
 
 
 @cache
