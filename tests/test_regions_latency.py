@@ -13,7 +13,7 @@ from skytui.core.regions.latency import region_latencies
 from skytui.store import open_store
 
 REGIONS = {"near": ("a",), "middle": ("a",), "far": ("a",)}
-TOLERANCE_MS = 80.0  # scheduling on a loaded 2-core machine; the injected gaps are 60 ms or more
+TOLERANCE_MS = 150.0  # scheduling on a shared, loaded host; a round trip is never below its delay
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def keys(*names: str) -> list[tuple[str, str]]:
 
 
 def test_regions_rank_by_measured_rtt_within_tolerance_of_the_delay(store) -> None:  # type: ignore[no-untyped-def]
-    delays = {"far": 0.25, "near": 0.02, "middle": 0.1}
+    delays = {"far": 0.6, "near": 0.02, "middle": 0.3}  # gaps far wider than scheduling jitter
     with RegionServers(list(delays.values())) as srv:
         urls = {f"local/{name}": url for name, url in zip(delays, srv.urls)}
         out = region_latencies(lambda: store, settings(urls), keys(*delays), network=lambda: "net-a")
@@ -53,7 +53,9 @@ def test_a_region_that_never_answers_is_cut_at_the_bound(store) -> None:  # type
         out = region_latencies(lambda: store, settings(urls, probe_seconds=0.8), keys("near", "far"),
                                network=lambda: "net-a", zone="Europe/Berlin")
         took = time.monotonic() - t0
-    assert took < 0.8 + 0.5
+    # Without the bound this would wait an hour for "far"; the margin is for a loaded host
+    # (bench.bench_regions measures the real overhead).
+    assert 0.8 <= took < 5
     near, far = out.regions
     assert (near.region, near.method) == ("near", "http")
     # The local cloud's regions have no place on a map, so no geographic guess either.
@@ -83,8 +85,8 @@ def test_cache_serves_the_same_network_and_is_invalidated_by_a_new_one(store) ->
         def run(net: str, **kw: bool) -> list[str]:
             out = region_latencies(lambda: store, cfg, keys("near", "far"), network=lambda: net,
                                    clock=lambda: now[0], **kw)
-            assert [r.region for r in out.regions] == ["near", "far"]
-            return [r.method for r in out.regions]
+            by = {r.region: r.method for r in out.regions}
+            return [by["near"], by["far"]]
 
         assert run("home") == ["http", "http"]
         assert srv.requests == [4, 4]

@@ -63,7 +63,7 @@ async def test_https_with_a_name_lookup_and_tls(cert: tuple[Path, Path], monkeyp
         out = await probe_all({"r": f"https://localhost:{port}/ping"}, bound_s=5)
         r = out["r"]
         assert r.error is None and len(r.rtts_ms) == 3
-        assert 30 <= (r.rtt_ms or 0) < 30 + 80 and (r.first_ms or 0) >= 30
+        assert 30 <= (r.rtt_ms or 0) < 30 + 150 and (r.first_ms or 0) >= 30
         monkeypatch.setattr(probe, "_ssl_context", ssl.create_default_context())  # untrusted now
         bad = (await probe_all({"r": f"https://localhost:{port}/ping"}, bound_s=5))["r"]
         assert bad.rtt_ms is None and bad.error is not None and bad.error.startswith("TLS:")
@@ -89,7 +89,7 @@ async def test_a_server_without_keepalive_and_with_chunked_answers() -> None:
     finally:
         server.close()
     # Any answer is a round trip; each one came on a fresh connection (made outside the timing).
-    assert r.error is None and len(r.rtts_ms) == 3 and 20 <= (r.rtt_ms or 0) < 20 + 80
+    assert r.error is None and len(r.rtts_ms) == 3 and 20 <= (r.rtt_ms or 0) < 20 + 150
     assert seen["connections"] == 4
 
 
