@@ -114,8 +114,8 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
 
 
 def _nearest(v: _Validator, raw: Any, local: LocalSettings | None) -> Any:
+    from skytui.catalog.places import known_regions
     from skytui.config_model import NearestSettings
-    from skytui.core.regions.targets import known_regions, url_problem
 
     n = v.section("nearest", raw, ("urls", "ttl_hours", "prefer_cheaper_share", "probe_seconds"))
     kw: dict[str, Any] = {}
@@ -126,12 +126,12 @@ def _nearest(v: _Validator, raw: Any, local: LocalSettings | None) -> Any:
             cloud, sep, region = str(key).partition("/")
             if not sep or cloud not in CLOUDS:
                 raise v.bad(path, f"{key!r} is not CLOUD/REGION", f"e.g. aws/us-east-1 (clouds: {', '.join(CLOUDS)})")
-            known = known_regions(cloud, (local or LocalSettings()).regions)
+            known = set((local or LocalSettings()).regions) if cloud == "local" else known_regions(cloud)
             if region not in known:
                 hint = difflib.get_close_matches(region, sorted(known), n=1)
                 raise v.bad(path, f"{region!r} is not a region of {cloud}",
                             f"did you mean {cloud}/{hint[0]}?" if hint else f"see `skytui regions --cloud {cloud}`")
-            problem = url_problem(v.string(path, url))
+            problem = _url_problem(v.string(path, url))
             if problem:
                 raise v.bad(path, problem, "use http://HOST[:PORT]/PATH or https://...")
             urls[f"{cloud}/{region}"] = url
@@ -187,6 +187,22 @@ def _local(v: _Validator, raw: Any) -> LocalSettings:
             pkw["gpu_hour"] = {str(k): v.number(f"local.prices.gpu_hour.{k}", x, minimum=0) for k, x in g.items()}
         kw["prices"] = LocalPriceSettings(**pkw)
     return LocalSettings(**kw)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot be probed (not an absolute http(s) URL with a host), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"{url!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) URL"
+    if port == 0:
+        return f"{url!r} has port 0"
+    return None
 
 
 def _no_unknown(src: Source, path: str, data: dict[Any, Any], allowed: tuple[str, ...]) -> None:

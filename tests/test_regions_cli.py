@@ -170,3 +170,12 @@ def test_core_regions_import_without_textual_and_the_warm_path_stays_light() -> 
                           check=False)
     assert done.returncode == 0, done.stderr
     assert '"method": "cached"' in done.stdout and "HEAVY []" in done.stdout
+
+
+def test_the_config_checks_nearest_urls_without_reaching_up_into_the_core() -> None:
+    code = ("import sys\nfrom skytui.config import parse_config\n"
+            "c = parse_config('clouds: [aws]\\nnearest:\\n  urls:\\n    aws/us-east-1: https://x.example/ping\\n')\n"
+            "print(c.nearest.urls, [m for m in sys.modules if m.startswith('skytui.core')])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'aws/us-east-1': 'https://x.example/ping'} []"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from skytui.catalog.places import region_places
 from skytui.config_model import NearestSettings
 from skytui.core.regions import geo
 from skytui.core.regions.latency import estimate, region_latencies
@@ -38,7 +39,7 @@ def test_system_zone_reads_tz(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_distance_and_estimate_are_plausible() -> None:
-    places = geo.region_places()
+    places = region_places()
     fra, iad = places[("aws", "eu-central-1")], places[("aws", "us-east-1")]
     km = geo.distance_km(fra, iad)
     assert 6400 < km < 6700
@@ -50,10 +51,10 @@ def test_distance_and_estimate_are_plausible() -> None:
 def test_every_catalog_region_has_a_place() -> None:
     from skytui.catalog import load
 
-    places = geo.region_places()
+    places = region_places()
     for cloud in ("aws", "gcp"):
         missing = sorted({o.region for o in load(cloud)} - {r for c, r in places if c == cloud})
-        assert missing == [], f"{cloud} regions without coordinates in regions.csv: {missing}"
+        assert missing == [], f"{cloud} regions without coordinates in catalog/places.csv: {missing}"
 
 
 def test_estimate_notes_weak_time_zones() -> None:

@@ -151,11 +151,12 @@ def cmd_dev(args: argparse.Namespace) -> int:
     name = args.name or f"dev-{_user_slug()}"
     validate_name(name)
     task = resources.apply(Task(name=name, envs=parse_envs(args.env)), overrides(args))
-    existing = None if args.dry_run else Core().store.cluster(name)
+    core = Core()
+    existing = None if args.dry_run else core.store.cluster(name)
     if existing is not None and existing.status == "UP":
         choice = None  # launch() reuses it where it is: nothing to measure
     else:
-        choice = _dev_choice(args, task)
+        choice = _dev_choice(core, args, task)
         if choice is None:
             return 0
 
@@ -170,11 +171,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dev_choice(args: argparse.Namespace, task: Task) -> Any:
+def _dev_choice(core: Core, args: argparse.Namespace, task: Task) -> Any:
     """The nearest region offering the dev VM's shape; printed (and None returned) with --dry-run."""
     from skytui.core.regions.choice import cheaper_line, dev_choice
 
-    choice = dev_choice(Core(), task)
+    choice = dev_choice(core, task)
     if choice.note:
         sys.stderr.write(f"skytui: note: {choice.note}\n")
     if args.dry_run:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from skytui.catalog.places import Place
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -21,13 +22,6 @@ FIBRE_KM_PER_MS = 200.0
 ROUTE_INFLATION = 1.4
 ACCESS_MS = 5.0
 EARTH_RADIUS_KM = 6371.0
-
-
-@dataclass(frozen=True)
-class Place:
-    latitude: float
-    longitude: float
-    name: str
 
 
 class TimeZoneUnknown(Exception):
@@ -127,19 +121,6 @@ def zone_place(zone: str) -> Place | None:
 
 def _placeless(name: str) -> bool:
     return name in ("UTC", "UCT", "GMT", "Zulu", "Universal", "Greenwich") or name.startswith("Etc/")
-
-
-@cache
-def region_places() -> dict[tuple[str, str], Place]:
-    """(cloud, region) -> the region's city, from the bundled table."""
-    import csv
-
-    out = {}
-    with (DATA / "regions.csv").open(newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            out[(row["cloud"], row["region"])] = Place(float(row["latitude"]), float(row["longitude"]),
-                                                       row["city"])
-    return out
 
 
 def distance_km(a: Place, b: Place) -> float:

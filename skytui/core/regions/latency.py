@@ -152,7 +152,9 @@ def estimate(keys: list[Key], zone: str | None = None) -> tuple[dict[Key, float]
     if here is None:
         return {}, (f"time zone {name} names no place, so unmeasured regions show `unknown` "
                     "(set TZ to your city's zone, e.g. TZ=Europe/Berlin)")
-    places = geo.region_places()
+    from skytui.catalog.places import region_places
+
+    places = region_places()
     out = {k: round(geo.rtt_estimate_ms(geo.distance_km(here, places[k])), 1) for k in keys if k in places}
     return out, None
 

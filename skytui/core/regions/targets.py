@@ -38,32 +38,6 @@ def default_target(cloud: str, region: str) -> str | None:
     return None
 
 
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot be probed (not an absolute http(s) URL with a host), or None."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        return f"{url!r} is not a valid URL ({exc})"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{url!r} is not an http(s) URL"
-    if port == 0:
-        return f"{url!r} has port 0"
-    return None
-
-
-def known_regions(cloud: str, local_regions: Mapping[str, object]) -> set[str]:
-    """Regions a `nearest.urls` key may name: the local cloud's configured ones, or the
-    bundled region table (which lists every catalog region and a few more)."""
-    if cloud == "local":
-        return set(local_regions)
-    from skytui.core.regions.geo import region_places
-
-    return {r for c, r in region_places() if c == cloud}
-
-
 def targets(regions: list[tuple[str, str]], urls: Mapping[str, str]) -> dict[tuple[str, str], str]:
     """(cloud, region) -> the URL (or LOCAL) to probe; regions with no target are left out."""
     out = {}
