@@ -26,7 +26,7 @@ STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
 # key -> (type check, description) for the flat settings; nested sections are handled below.
 _TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
-        "watcher", "dashboard", "telemetry", "theme", "local", "aws", "gcp", "ssh_proxy")
+        "watcher", "dashboard", "telemetry", "theme", "local", "aws", "gcp", "ssh_proxy", "nearest")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -133,6 +133,8 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
             endpoint=None if g.get("endpoint") is None else v.url("gcp.endpoint", g["endpoint"]))
     if "ssh_proxy" in data:
         kw["ssh_proxy"] = _ssh_proxy(v, data["ssh_proxy"])
+    if "nearest" in data:
+        kw["nearest"] = _nearest(v, data["nearest"], kw.get("local"))
     return Config(**kw)
 
 
@@ -163,6 +165,42 @@ def _ssh_proxy(v: _Validator, raw: Any) -> dict[str, SshProxy]:
             raise v.bad(f"{p}.command", "a proxy command must be one line", None)
         out[key] = SshProxy(jump=jump, command=command)
     return out
+
+
+def _nearest(v: _Validator, raw: Any, local: LocalSettings | None) -> Any:
+    from skytui.catalog.places import known_regions
+    from skytui.config_model import NearestSettings
+
+    n = v.section("nearest", raw, ("urls", "ttl_hours", "prefer_cheaper_share", "probe_seconds"))
+    kw: dict[str, Any] = {}
+    if "urls" in n:
+        urls = {}
+        for key, url in v.mapping("nearest.urls", n["urls"]).items():
+            path = f"nearest.urls.{key}"
+            cloud, sep, region = str(key).partition("/")
+            if not sep or cloud not in CLOUDS:
+                raise v.bad(path, f"{key!r} is not CLOUD/REGION", f"e.g. aws/us-east-1 (clouds: {', '.join(CLOUDS)})")
+            known = set((local or LocalSettings()).regions) if cloud == "local" else known_regions(cloud)
+            if region not in known:
+                hint = difflib.get_close_matches(region, sorted(known), n=1)
+                raise v.bad(path, f"{region!r} is not a region of {cloud}",
+                            f"did you mean {cloud}/{hint[0]}?" if hint else f"see `skytui regions --cloud {cloud}`")
+            problem = _url_problem(v.string(path, url))
+            if problem:
+                raise v.bad(path, problem, "use http://HOST[:PORT]/PATH or https://...")
+            urls[f"{cloud}/{region}"] = url
+        kw["urls"] = urls
+    if "ttl_hours" in n:
+        kw["ttl_hours"] = v.number("nearest.ttl_hours", n["ttl_hours"], minimum=0)
+    if "prefer_cheaper_share" in n:
+        share = v.number("nearest.prefer_cheaper_share", n["prefer_cheaper_share"], minimum=0)
+        if share > 1:
+            raise v.bad("nearest.prefer_cheaper_share", f"must be a share between 0 and 1, got {share:g}",
+                        "e.g. 0.3 names a region that costs 30 % less")
+        kw["prefer_cheaper_share"] = share
+    if "probe_seconds" in n:
+        kw["probe_seconds"] = v.number("nearest.probe_seconds", n["probe_seconds"], minimum=0.05)
+    return NearestSettings(**kw)
 
 
 def _local(v: _Validator, raw: Any) -> LocalSettings:
@@ -203,6 +241,22 @@ def _local(v: _Validator, raw: Any) -> LocalSettings:
             pkw["gpu_hour"] = {str(k): v.number(f"local.prices.gpu_hour.{k}", x, minimum=0) for k, x in g.items()}
         kw["prices"] = LocalPriceSettings(**pkw)
     return LocalSettings(**kw)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot be probed (not an absolute http(s) URL with a host), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"{url!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) URL"
+    if port == 0:
+        return f"{url!r} has port 0"
+    return None
 
 
 def _no_unknown(src: Source, path: str, data: dict[Any, Any], allowed: tuple[str, ...]) -> None:

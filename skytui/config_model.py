@@ -61,6 +61,16 @@ class SshProxy:
 
 
 @dataclass(frozen=True)
+class NearestSettings:
+    """How dev VMs find the nearest region (`skytui regions`, `skytui dev`)."""
+
+    urls: dict[str, str] = field(default_factory=dict)  # "cloud/region" -> probe URL (overrides)
+    ttl_hours: float = 24.0  # measured latencies are reused this long on the same network
+    prefer_cheaper_share: float = 0.3  # name a cheaper region when it saves more than this share
+    probe_seconds: float = 3.0  # the hard bound on one round of probes
+
+
+@dataclass(frozen=True)
 class Config:
     clouds: tuple[str, ...] = ()  # enabled clouds besides the local cloud
     allowed_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -81,6 +91,7 @@ class Config:
     aws: AwsSettings = field(default_factory=AwsSettings)
     gcp: GcpSettings = field(default_factory=GcpSettings)
     ssh_proxy: dict[str, SshProxy] = field(default_factory=dict)  # "aws", "aws/us-east-1", "gcp", ...
+    nearest: NearestSettings = field(default_factory=NearestSettings)
 
     def ssh_proxy_for(self, cloud: str, region: str) -> SshProxy | None:
         """The proxy for a node: the region's own entry wins over the cloud's."""

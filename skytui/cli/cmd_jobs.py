@@ -116,6 +116,10 @@ def launch(args: argparse.Namespace) -> int:
         if pipe.is_chain:
             return launch_pipeline(args, pipe)
     task = resources.apply(load_task_arg(args.args[0], parse_envs(args.env)), overrides(args))
+    if getattr(args, "dry_run", False):
+        from skytui.cli.commands import print_plan
+
+        return print_plan(task)  # says that batch work goes to the cheapest region
     core = Core()
     if not args.yes and sys.stdin.isatty():
         from skytui.core.launcher import make_plan

@@ -141,6 +141,9 @@ def print_plan(task: Task) -> int:
 
     for line in plan_notes(task, p):
         print(line)
+    if p.candidates:
+        print("Batch work goes to the cheapest region: latency does not matter to it. "
+              "(Dev VMs go to the nearest: `skytui dev --dry-run`.)")
     return 0
 
 
@@ -149,18 +152,56 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from skytui.core.clusters import LaunchOptions, launch
     from skytui.names import validate_name
 
+    if args.json and not args.dry_run:
+        raise SkytuiError("dev --json prints the choice only", "use it with --dry-run")
     name = args.name or f"dev-{_user_slug()}"
     validate_name(name)
     task = resources.apply(Task(name=name, envs=parse_envs(args.env)), overrides(args))
+    core = Core()
+    existing = None if args.dry_run else core.store.cluster(name)
+    if existing is not None and existing.status == "UP":
+        choice = None  # launch() reuses it where it is: nothing to measure
+    else:
+        choice = _dev_choice(core, args, task)
+        if choice is None:
+            return 0
 
     async def go(core: Core) -> Any:
         minutes = args.autostop if args.autostop is not None else core.config.autostop_idle_minutes
         return await launch(core, name, task, LaunchOptions(is_dev=True, autostop_minutes=minutes or None,
-                                                             autostop_down=core.config.autostop_down))
+                                                             autostop_down=core.config.autostop_down,
+                                                             order=choice.order if choice else None))
 
     run_core(go)
     print(f"dev VM {name} is UP: `ssh {name}` (VS Code: Remote-SSH to host {name})")
     return 0
+
+
+def _dev_choice(core: Core, args: argparse.Namespace, task: Task) -> Any:
+    """The nearest region offering the dev VM's shape; printed (and None returned) with --dry-run."""
+    from skytui.core.regions.choice import cheaper_line, dev_choice
+
+    choice = dev_choice(core, task)
+    if choice.note:
+        sys.stderr.write(f"skytui: note: {choice.note}\n")
+    if args.dry_run:
+        if args.json:
+            print(json.dumps(choice.as_dict(), indent=2))
+            return None
+        c = choice.chosen.candidate
+        print(f"{c.cloud}/{c.region}/{c.zone}  {c.instance_type}{' (spot)' if c.spot else ''}  "
+              f"{money(c.price_per_hour)}/h")
+        print(f"why: {choice.why}")
+        line = cheaper_line(choice)
+        if line:
+            print(f"cheaper: {line}")
+        print("Nothing was launched.")
+        return None
+    sys.stderr.write(f"{choice.why}\n")
+    line = cheaper_line(choice)
+    if line:
+        sys.stderr.write(f"note: {line}\n")
+    return choice
 
 
 def _user_slug() -> str:

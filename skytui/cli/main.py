@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("-n", "--name")
     s.add_argument("--follow", "-f", action="store_true")
+    s.add_argument("--dry-run", action="store_true", help="launch: print the plan and prices; submit nothing")
     _add_resources(s)
 
     s = sub.add_parser("logs", help="a cluster job's output")
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("dev", help="a dev VM: a cluster with no job and a default autostop")
     s.add_argument("name", nargs="?")
     s.add_argument("--autostop", type=int, metavar="MIN")
+    s.add_argument("--dry-run", action="store_true", help="print the region it would choose (nearest) and why")
+    s.add_argument("--json", action="store_true", help="with --dry-run: the choice as JSON")
     _add_resources(s)
 
     s = sub.add_parser("cost-report", help="what was spent, and what spot and autostop saved")
@@ -121,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("cluster", nargs="?")
     s.add_argument("--node", type=int)
     s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("regions", help="enabled regions, nearest first: measured round trip and prices")
+    s.add_argument("--cloud", help="aws, gcp or local")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--refresh", "-r", action="store_true", help="measure again, ignoring the cache")
+    s.add_argument("--gpus", help="also price these accelerators per region, e.g. H100:8")
 
     s = sub.add_parser("daemon", help="the background watcher")
     s.add_argument("action", choices=["status", "stop", "install"])
@@ -148,6 +157,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from skytui.cli.status import status_json
 
         return status_json(args)
+    if cmd == "regions":  # a warm cache reads the config and the store only: skip the rest
+        from skytui.cli import cmd_regions
+
+        return cmd_regions.run(args)
     if cmd == "cost-report":  # reads the store only: skip the cluster commands' imports
         from skytui.cli import cmd_cost_report
 

@@ -24,6 +24,9 @@ class LaunchOptions:
     is_dev: bool = False
     autostop_minutes: int | None = None
     autostop_down: bool = False
+    # Reorders the plan before provisioning (dev VMs: nearest region first); None keeps the
+    # planner's order, cheapest first.
+    order: Callable[[launcher.Plan], launcher.Plan] | None = None
 
 
 def get_cluster(core: Core, name: str) -> Cluster:
@@ -64,6 +67,8 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
         raise SkytuiError(f"cluster {name} was preempted", f"remove it first: skytui down {name}")
 
     p = launcher.make_plan(core, task).require()
+    if opts.order is not None:
+        p = opts.order(p)
     cand = p.candidates[0]
     now = core.clock()
     if existing is not None and existing.status == "INIT" and existing.request_id:

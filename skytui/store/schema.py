@@ -140,6 +140,22 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX usage_still_open ON usage_intervals(started_at) WHERE ended_at IS NULL;
     """,
+    # 3 (nearest region): the last latency probe of each (cloud, region), with the URL and the
+    # network it was measured from, so a new network or a changed target is not served stale.
+    """
+    CREATE TABLE region_latency(
+        cloud TEXT NOT NULL,
+        region TEXT NOT NULL,
+        url TEXT NOT NULL,
+        network TEXT NOT NULL,
+        rtt_ms REAL,
+        first_ms REAL,
+        samples INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        measured_at REAL NOT NULL,
+        PRIMARY KEY(cloud, region)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -59,22 +59,40 @@ def dev_task(name: str, gpus: str | None, spot: bool, cloud: str | None = None, 
 
 
 def region_choices(core: Core, gpus: str | None, spot: bool) -> list[tuple[str, str]]:
-    """(label, "cloud/region") per region, cheapest first: the first is the planner's best."""
-    from skytui.core.launcher import make_plan
-    from skytui.core.planner import best_per_region
+    """(label, "cloud/region") per region offering the shape, nearest first: RTT beside $/h."""
+    return region_options(core, gpus, spot)[0]
 
-    plan = make_plan(core, dev_task("dev", gpus, spot))
-    return [(f"{c.cloud}/{c.region}  ${c.price_per_hour:.2f}/h  {c.instance_type}", f"{c.cloud}/{c.region}")
-            for c in best_per_region(plan)]
+
+def region_options(core: Core, gpus: str | None, spot: bool) -> tuple[list[tuple[str, str]], str]:
+    """The choices, nearest first, and a line naming a much cheaper region (or why RTTs are guesses)."""
+    from skytui.core.regions.choice import cheaper_line, dev_choice
+
+    choice = dev_choice(core, dev_task("dev", gpus, spot))
+    width = max(len(f"{o.candidate.cloud}/{o.candidate.region}") for o in choice.options)
+    options = []
+    for o in choice.options:
+        c = o.candidate
+        where = f"{c.cloud}/{c.region}"
+        label = f"{where:<{width}}  {_rtt(o.rtt_ms, o.method):>10}  ${c.price_per_hour:.2f}/h  {c.instance_type}"
+        options.append((label, where))
+    note = cheaper_line(choice) or choice.note or ""
+    return options, note
+
+
+def _rtt(ms: float | None, method: str) -> str:
+    if ms is None:
+        return "? ms"
+    return f"~{ms:.0f} ms" if method == "geo" else f"{ms:.1f} ms"
 
 
 class NewDevScreen(FormScreen[DevRequest | None]):
     """Catalog reads run in a worker; the dialog only shows what they post back."""
 
     class Choices(Message):
-        def __init__(self, what: str, options: list[tuple[str, str]], error: str | None = None) -> None:
+        def __init__(self, what: str, options: list[tuple[str, str]], error: str | None = None,
+                     note: str = "") -> None:
             super().__init__()
-            self.what, self.options, self.error = what, options, error
+            self.what, self.options, self.error, self.note = what, options, error, note
 
     def __init__(self, core: Core, default_name: str, autostop_minutes: int) -> None:
         super().__init__()
@@ -88,8 +106,9 @@ class NewDevScreen(FormScreen[DevRequest | None]):
             yield Label("GPU (prices per hour, cheapest region)")
             yield Select([("CPU only (no GPU)", CPU_ONLY)], value=CPU_ONLY, allow_blank=False, id="gpu")
             yield Checkbox("Spot (cheaper; can be preempted)", False, id="spot")
-            yield Label("Region (the planner's best first)")
-            yield Select([], prompt="working out prices…", id="region")
+            yield Label("Region (nearest first: round trip, $/h; ~ is a guess from your time zone)")
+            yield Select([], prompt="measuring round trips and prices…", id="region")
+            yield Static("", id="region-note", classes="dialog-note")
             yield Label("Autostop after idle minutes (0: never)")
             yield Input(str(self.autostop_minutes), id="autostop", type="integer")
             yield Static("", id="problem", classes="dialog-problem")
@@ -112,7 +131,8 @@ class NewDevScreen(FormScreen[DevRequest | None]):
     @work(thread=True, exclusive=True, group="regions", exit_on_error=False)
     def load_regions(self, gpus: str | None, spot: bool) -> None:
         try:
-            self.post_message(self.Choices("region", region_choices(self.core, gpus, spot)))
+            options, note = region_options(self.core, gpus, spot)
+            self.post_message(self.Choices("region", options, note=note))
         except Exception as exc:
             self.post_message(self.Choices("region", [], str(exc)))
 
@@ -131,6 +151,7 @@ class NewDevScreen(FormScreen[DevRequest | None]):
             problem.update(msg.error or "no region offers this choice; pick another GPU or turn spot off")
             return
         problem.update("")
+        self.query_one("#region-note", Static).update(msg.note)
         select.set_options(msg.options)
         select.value = msg.options[0][1]
 
