@@ -82,7 +82,8 @@ async def provision(core: Core, cluster: str, task: Task, p: Plan, *, request_ba
             instance_type=cand.instance_type, spot=cand.spot, user=current_user(),
             ssh_public_key=public_key, job_id=job_id, accelerator=cand.accelerator,
             accelerator_count=cand.accelerator_count,
-            node_env=tuple(node_env(cluster, r, task.num_nodes) for r in range(task.num_nodes)))
+            node_env=tuple(node_env(cluster, r, task.num_nodes) for r in range(task.num_nodes)),
+            **_from_resources(task, cand))
         core.progress("provision", f"asking {cand.cloud} for {task.num_nodes} x {cand.instance_type}"
                       f"{' (spot)' if cand.spot else ''} in {cand.region}/{cand.zone}",
                       cluster=cluster, job_id=job_id, record=False)
@@ -102,6 +103,14 @@ async def provision(core: Core, cluster: str, task: Task, p: Plan, *, request_ba
         raise CapacityError(f"no capacity anywhere in the plan (last: {last_error})",
                             cloud=last_error.cloud, region=last_error.region, zone=last_error.zone)
     raise CapacityError("no candidate left to try", cloud="", region="")
+
+
+def _from_resources(task: Task, cand: Candidate) -> dict[str, object]:
+    """Boot disk size, image and labels of the resources the candidate satisfies."""
+    if not task.resources:
+        return {}
+    r = task.resources[min(cand.resources_index, len(task.resources) - 1)]
+    return {"disk_size_gb": r.disk_size, "image_id": r.image_id, "labels": dict(r.labels)}
 
 
 async def wait_ready(core: Core, prov: Provisioned, *, timeout: float = SSH_READY_TIMEOUT_S) -> list[Node]:
