@@ -364,7 +364,7 @@ def _parse(kind: Any, body: bytes) -> Any:
 
 
 def _json(msg: Any) -> str:
-    return type(msg).to_json(msg, use_integers_for_enums=False, including_default_value_fields=False)
+    return type(msg).to_json(msg, use_integers_for_enums=False, always_print_fields_with_no_presence=False)
 
 
 def _rfc3339() -> str:

@@ -66,7 +66,7 @@ class GcpCloud(Provider):
         self.private_ips_only = private_ips_only
         self.allowed_regions = allowed_regions
         self.user = user or current_user()
-        self.ssh_login = ssh_user or self.user  # the account the guest agent makes for our key
+        self.ssh_user = ssh_user  # config.ssh_user; else the launching user's name
         self.ssh_port = getattr(self.settings, "ssh_port", 22) or 22
         self._generation = 0  # bumped by every change this adapter makes
         self._listing: _Listing | None = None
@@ -150,9 +150,10 @@ class GcpCloud(Provider):
             accels = [cv1.AcceleratorConfig(
                 accelerator_count=spec.accelerator_count,
                 accelerator_type=f"zones/{zone}/acceleratorTypes/{naming.accelerator_type(spec.accelerator)}")]
-        user = self.user
+        user = spec.user
+        login = self.ssh_user or user  # the account the guest agent creates for our key
         metadata = [
-            cv1.Items(key="ssh-keys", value=f"{self.ssh_login}:{spec.ssh_public_key.strip()}"),
+            cv1.Items(key="ssh-keys", value=f"{login}:{spec.ssh_public_key.strip()}"),
             cv1.Items(key="enable-guest-attributes", value="TRUE"),  # the guest agent publishes host keys
             cv1.Items(key=naming.OWNER_METADATA_KEY, value=naming.owner_metadata(
                 cluster=spec.cluster, node=rank, user=user, request_id=spec.request_id, job_id=spec.job_id)),
