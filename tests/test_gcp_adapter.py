@@ -308,3 +308,19 @@ def test_make_provider_does_not_import_the_sdk() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "SDK False" in done.stdout
+
+
+async def test_a_vm_is_ssh_ready_only_once_its_host_keys_are_published(env: GcpEnv) -> None:
+    p = provider(env)
+    env.fake.hide_host_keys = True
+    [vm] = await p.launch(spec(spot=False, job_id=None))
+    [listed] = await p.list_instances("us-central1")
+    assert listed.state == "running" and listed.ssh_port is None and listed.host_key is None
+    env.fake.hide_host_keys = False
+    [listed] = await p.list_instances("us-central1")
+    assert listed.ssh_port == 22 and listed.host_key and listed.host_key.startswith("ssh-ed25519 AAAA")
+    # Another process (the watcher) needs no host keys: it does not ask for them.
+    before = calls(env, "/getGuestAttributes")
+    await provider(env).list_instances("us-central1")
+    assert calls(env, "/getGuestAttributes") == before
+    await p.terminate([vm.id])

@@ -60,7 +60,8 @@ class NodeHost:
 
     def boot(self, key: str, inst: cv1.Instance) -> None: ...
     def ready(self, key: str) -> tuple[str, str] | None:  # (ip, host key line) once sshd answers
-        return ("10.128.0.%d" % (1 + hash(key) % 250), "")
+        blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + secrets.token_bytes(32)
+        return ("10.128.0.%d" % (1 + hash(key) % 250), "ssh-ed25519 " + base64.b64encode(blob).decode())
     def stop(self, key: str, *, hard: bool) -> None: ...
     def delete(self, key: str) -> None: ...
 
@@ -92,6 +93,7 @@ class FakeCompute:
         self.accelerator_quota: set[str] = set()  # regions with no GPU quota left (HTTP 403)
         self.calls: list[tuple[str, str]] = []  # (method, path) of every request, for the tests
         self.down = False  # answer every request with a reset connection
+        self.hide_host_keys = False  # the guest agent has not published its host keys yet
 
     # -- helpers ---------------------------------------------------------------------------------
     def zone_check(self, zone: str) -> None:
@@ -302,7 +304,7 @@ class FakeCompute:
         if meta.get("enable-guest-attributes", "").upper() != "TRUE":
             raise not_found(f"projects/{self.project}/zones/{zone}/instances/{name}/guestAttributes")
         items = []
-        if inst.host_key and path.startswith("hostkeys/"):
+        if inst.host_key and path.startswith("hostkeys/") and not self.hide_host_keys:
             kind, data = inst.host_key.split()[:2]
             items.append(cv1.GuestAttributesEntry(namespace="hostkeys", key=kind, value=data))
         if not items:

@@ -35,6 +35,9 @@ from skytui.providers.gcp.api import Api
 GONE_VISIBLE_S = 3600.0
 # A spot instance seen stopped but with no preemption operation is checked again after this.
 RECHECK_STOPPED_S = 30.0
+# A VM launched here is reported SSH-ready only once its guest agent published its host keys,
+# or after this long running without them (then the shared trust-on-first-use path takes over).
+HOST_KEY_WAIT_S = 45.0
 _STATES = {"PROVISIONING": "pending", "STAGING": "pending", "REPAIRING": "pending", "RUNNING": "running",
            "STOPPING": "stopped", "SUSPENDING": "stopped", "SUSPENDED": "stopped", "STOPPED": "stopped",
            "TERMINATED": "stopped"}
@@ -76,6 +79,7 @@ class GcpCloud(Provider):
         self._not_preempted: dict[str, float] = {}  # id -> when operations showed no preemption
         self._host_keys: dict[str, str] = {}
         self._want_keys: set[str] = set()  # launched or started here: their host keys are needed
+        self._running_since: dict[str, float] = {}  # first seen running without a host key
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="skytui-gcp")
 
     # -- geography -------------------------------------------------------------------------------
@@ -234,9 +238,14 @@ class GcpCloud(Provider):
         if iid not in self._host_keys:
             key = self.api.host_key(found[iid].zone, _name(iid))
             if key is None:
-                return  # not published yet: the launcher waits; a later listing fetches it
+                # Not published yet: not SSH-ready either, so the launcher keeps waiting.
+                since = self._running_since.setdefault(iid, time.monotonic())
+                if time.monotonic() - since < HOST_KEY_WAIT_S:
+                    found[iid] = replace(found[iid], ssh_port=None)
+                return
             self._host_keys[iid] = key
             self._want_keys.discard(iid)
+            self._running_since.pop(iid, None)
         found[iid] = replace(found[iid], host_key=self._host_keys[iid])
 
     def _instance(self, zone: str, inst: Any) -> Instance | None:
