@@ -324,3 +324,37 @@ async def test_a_vm_is_ssh_ready_only_once_its_host_keys_are_published(env: GcpE
     await provider(env).list_instances("us-central1")
     assert calls(env, "/getGuestAttributes") == before
     await p.terminate([vm.id])
+
+
+def test_check_says_enabled_project_missing_permission_denied_or_unreachable(env: GcpEnv) -> None:
+    from gcp_fake.nodes import free_port
+    from gcp_fake.server import ApiError
+
+    from skytui.providers.gcp.check import check
+
+    assert check(GcpSettings(project=PROJECT, endpoint=env.endpoint)) == (
+        f"GCP: enabled (project {PROJECT}; anonymous, for the local emulator at {env.endpoint})")
+    assert "project is missing" in check(GcpSettings(endpoint=env.endpoint))
+    line = check(GcpSettings(project=PROJECT, endpoint=f"http://127.0.0.1:{free_port()}"))
+    assert "cannot reach the Compute API" in line
+    real = env.fake.aggregated
+
+    def denied(query):  # type: ignore[no-untyped-def]
+        raise ApiError(403, "Required 'compute.instances.list' permission for 'projects/skytui-test'",
+                       "forbidden", "PERMISSION_DENIED")
+
+    env.fake.aggregated = denied  # type: ignore[method-assign]
+    try:
+        line = check(GcpSettings(project=PROJECT, endpoint=env.endpoint))
+    finally:
+        env.fake.aggregated = real  # type: ignore[method-assign]
+    assert "permission denied" in line and "roles/compute.instanceAdmin.v1" in line and "\n" not in line
+
+
+def test_cli_check_with_gcp_enabled(env: GcpEnv) -> None:
+    from test_cli import skytui
+
+    env.write_config()
+    done = skytui("check", timeout=60)
+    assert done.returncode == 0
+    assert f"GCP: enabled (project {PROJECT}" in done.stdout

@@ -134,6 +134,15 @@ class Api:
         except Exception as exc:  # noqa: BLE001
             raise self.translate(exc, "listing instances") from None
 
+    def probe(self) -> None:
+        """One small list call: proves the endpoint answers and the account may list instances."""
+        cv1, instances, _ = self._setup()
+        req = cv1.AggregatedListInstancesRequest(project=self.project, max_results=1)
+        try:
+            next(iter(instances.aggregated_list(request=req, timeout=CALL_TIMEOUT_S, retry=None).pages), None)
+        except Exception as exc:  # noqa: BLE001
+            raise self.translate(exc, "listing instances") from None
+
     def lifecycle(self, action: str, zone: str, name: str, key: str) -> Op | None:
         """stop / start / delete one instance; None when it is already gone (404)."""
         _, instances, _ = self._setup()
