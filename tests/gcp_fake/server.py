@@ -425,6 +425,59 @@ def compile_filter(text: str) -> Callable[[dict[str, Any]], bool]:
     return match
 
 
+def parse_fields(text: str) -> dict[str, Any]:
+    """Partial-response syntax (`a,b/c,d(e,f)`, `*` for any key) as a tree; None leaves mean all."""
+    pos = 0
+
+    def parse_list() -> dict[str, Any]:
+        nonlocal pos
+        tree: dict[str, Any] = {}
+        while True:
+            start = pos
+            while pos < len(text) and text[pos] not in ",()":
+                pos += 1
+            path = [p for p in re.split(r"[/.]", text[start:pos].strip()) if p]
+            if not path:
+                raise invalid(f"Invalid field selection '{text}'")
+            sub = None
+            if pos < len(text) and text[pos] == "(":
+                pos += 1
+                sub = parse_list()
+                if pos >= len(text) or text[pos] != ")":
+                    raise invalid(f"Invalid field selection '{text}'")
+                pos += 1
+            node = tree
+            for p in path[:-1]:
+                node = node.setdefault(p, {}) or node.setdefault(p, {})
+            node[path[-1]] = sub
+            if pos < len(text) and text[pos] == ",":
+                pos += 1
+                continue
+            return tree
+
+    tree = parse_list()
+    if pos != len(text):
+        raise invalid(f"Invalid field selection '{text}'")
+    return tree
+
+
+def apply_fields(value: Any, tree: dict[str, Any] | None) -> Any:
+    if tree is None:
+        return value
+    if isinstance(value, list):
+        return [apply_fields(v, tree) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, sub in tree.items():
+        if key == "*":
+            for k, v in value.items():
+                out[k] = apply_fields(v, sub)
+        elif key in value:
+            out[key] = apply_fields(value[key], sub)
+    return out
+
+
 def catalog_offerings() -> dict[str, dict[str, set[str]]]:
     """Zones, machine types and N1 accelerator types as the bundled catalog lists them."""
     from skytui.catalog import load
@@ -477,6 +530,9 @@ def _handler(fake: FakeCompute) -> type[BaseHTTPRequestHandler]:
             try:
                 result = self._route(method, url.path, query, body)
                 status, payload = 200, result if isinstance(result, dict) else json.loads(_json(result))
+                mask = query.get("fields") or self.headers.get("X-Goog-FieldMask")
+                if mask:  # the `fields` system parameter: a partial response
+                    payload = apply_fields(payload, parse_fields(mask))
             except ApiError as err:
                 status, payload = err.code, err.body()
             data = json.dumps(payload).encode()

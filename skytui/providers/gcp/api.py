@@ -21,6 +21,10 @@ SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 CALL_TIMEOUT_S = 30.0  # one HTTP call; the SDK's default is 600 s
 OPERATION_TIMEOUT_S = 600.0  # an insert that takes longer than this is a failure
 PAGE_SIZE = 500  # the API's maximum for list calls
+# Only what skytui reads of an instance, asked for with the `fields` system parameter (sent as
+# its header, X-Goog-FieldMask): the SDK then parses a fraction of each instance, which is most
+# of a watcher round's CPU (500 instances: ~150 ms of parsing whole instances, see bench/).
+LIST_FIELDS = "items/*/instances(name,status,description,networkInterfaces(networkIP,accessConfigs/natIP)),nextPageToken"
 
 # Operation and API error codes that mean "not here, try elsewhere" to the planner.
 CAPACITY_CODES = {
@@ -121,16 +125,19 @@ class Api:
             raise self.translate(exc, f"reading instance {zone}/{name}", zone=zone) from None
 
     def aggregated(self, filter_: str) -> Iterator[tuple[str, GceInstance]]:
-        """(zone, instance) for every instance the filter matches, every page of one aggregatedList."""
+        """(zone, raw protobuf instance) for every match, over every page of one aggregatedList."""
         cv1, instances, _ = self._setup()
         req = cv1.AggregatedListInstancesRequest(project=self.project, filter=filter_, max_results=PAGE_SIZE)
         try:
-            for scope, scoped in instances.aggregated_list(request=req, timeout=CALL_TIMEOUT_S, retry=None):
-                if not scope.startswith("zones/"):
-                    continue
-                zone = last_segment(scope)
-                for inst in scoped.instances:
-                    yield zone, inst
+            pager = instances.aggregated_list(request=req, timeout=CALL_TIMEOUT_S, retry=None,
+                                              metadata=(("x-goog-fieldmask", LIST_FIELDS),))
+            for page in pager.pages:
+                # The raw protobuf reads fields several times faster than proto-plus wrappers.
+                for scope, scoped in cv1.InstanceAggregatedList.pb(page).items.items():
+                    if scope.startswith("zones/"):
+                        zone = last_segment(scope)
+                        for inst in scoped.instances:
+                            yield zone, inst
         except Exception as exc:  # noqa: BLE001
             raise self.translate(exc, "listing instances") from None
 

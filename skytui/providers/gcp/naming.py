@@ -17,8 +17,8 @@ MAX_NAME = 63
 _NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LABEL_BAD = re.compile(r"[^a-z0-9_-]")
 
-# The exact (unsanitized) ownership values ride in one metadata item: labels are lossy.
-OWNER_METADATA_KEY = "skytui-owner"
+# The exact (unsanitized) ownership values ride in the description: labels are lossy.
+OWNER_PREFIX = "skytui "
 
 # Machine families whose machine type carries its GPUs; sending guestAccelerators is wrong there.
 GPU_MACHINE_PREFIXES = ("a2-", "a3-", "a4-", "g2-", "g4-")
@@ -70,9 +70,11 @@ def owner_labels(*, cluster: str, node: int, user: str, request_id: str, job_id:
     return labels
 
 
-def owner_metadata(*, cluster: str, node: int, user: str, request_id: str, job_id: int | None) -> str:
-    return json.dumps({"cluster": cluster, "node": node, "user": user, "request": request_id,
-                       "job": job_id}, separators=(",", ":"))
+def owner_description(*, cluster: str, node: int, user: str, request_id: str, job_id: int | None,
+                      instance_type: str, spot: bool) -> str:
+    return OWNER_PREFIX + json.dumps({"cluster": cluster, "node": node, "user": user, "request": request_id,
+                                      "job": job_id, "type": instance_type, "spot": spot},
+                                     separators=(",", ":"))
 
 
 def user_filter(user: str) -> str:

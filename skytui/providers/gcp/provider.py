@@ -48,7 +48,7 @@ class _Listing:
     """One aggregatedList in flight or done, shared by the calls that overlap it."""
 
     generation: int
-    task: asyncio.Future[list[Instance]]
+    task: asyncio.Future[dict[str, list[Instance]]]
 
 
 class GcpCloud(Provider):
@@ -159,8 +159,6 @@ class GcpCloud(Provider):
         metadata = [
             cv1.Items(key="ssh-keys", value=f"{login}:{spec.ssh_public_key.strip()}"),
             cv1.Items(key="enable-guest-attributes", value="TRUE"),  # the guest agent publishes host keys
-            cv1.Items(key=naming.OWNER_METADATA_KEY, value=naming.owner_metadata(
-                cluster=spec.cluster, node=rank, user=user, request_id=spec.request_id, job_id=spec.job_id)),
         ]
         if spec.accelerator:
             metadata.append(cv1.Items(key="install-nvidia-driver", value="True"))
@@ -169,6 +167,11 @@ class GcpCloud(Provider):
             nic.access_configs = [cv1.AccessConfig(name="External NAT", type_="ONE_TO_ONE_NAT")]
         return cv1.Instance(
             name=name,
+            # The exact owner (labels are lowercased and cut at 63), in a plain string field that
+            # is cheap to list: a watcher round parses it for every instance.
+            description=naming.owner_description(cluster=spec.cluster, node=rank, user=user,
+                                                 request_id=spec.request_id, job_id=spec.job_id,
+                                                 instance_type=spec.instance_type, spot=spec.spot),
             machine_type=f"zones/{zone}/machineTypes/{spec.instance_type}",
             labels=naming.owner_labels(cluster=spec.cluster, node=rank, user=user, request_id=spec.request_id,
                                        job_id=spec.job_id, extra=spec.labels),
@@ -189,10 +192,16 @@ class GcpCloud(Provider):
                 or shared.task.get_loop() is not loop):
             shared = _Listing(self._generation, asyncio.ensure_future(asyncio.to_thread(self._list_all)))
             self._listing = shared
-        everything = await asyncio.shield(shared.task)
-        return [i for i in everything if i.region == region]
+        by_region = await asyncio.shield(shared.task)
+        return list(by_region.get(region, ()))
 
-    def _list_all(self) -> list[Instance]:
+    def _list_all(self) -> dict[str, list[Instance]]:
+        by_region: dict[str, list[Instance]] = {}
+        for inst in self._list_everything():
+            by_region.setdefault(inst.region, []).append(inst)
+        return by_region
+
+    def _list_everything(self) -> list[Instance]:
         now = time.time()
         found: dict[str, Instance] = {}
         for zone, inst in self.api.aggregated(naming.user_filter(self.user)):
@@ -249,28 +258,37 @@ class GcpCloud(Provider):
         found[iid] = replace(found[iid], host_key=self._host_keys[iid])
 
     def _instance(self, zone: str, inst: Any) -> Instance | None:
-        labels = dict(inst.labels)
-        if TAG_CLUSTER not in labels:
-            return None
+        """skytui's view of a GCE instance (a raw protobuf, or a proto-plus one from a get).
+
+        A listing carries only the fields in api.LIST_FIELDS: the owner record in the
+        description then stands in for labels, machine type and scheduling.
+        """
+        if not hasattr(inst, "DESCRIPTOR"):
+            inst = type(inst).pb(inst)
         owner = _owner(inst)
+        labels = inst.labels
+        cluster = owner.get("cluster") or labels.get(TAG_CLUSTER)
+        if not cluster:
+            return None  # not made by skytui (or its record was edited away): never touched
         job = owner.get("job", labels.get(TAG_JOB))
         iid = f"{zone}/{inst.name}"
         state = _STATES.get(inst.status, "pending")
-        spot = inst.scheduling.provisioning_model == "SPOT" or bool(inst.scheduling.preemptible)
+        spot = bool(owner.get("spot")) or inst.scheduling.provisioning_model == "SPOT" or inst.scheduling.preemptible
         host = None
-        if inst.network_interfaces:
+        if state == "running" and inst.network_interfaces:
             nic = inst.network_interfaces[0]
             nat = next((a.nat_i_p for a in nic.access_configs if a.nat_i_p), None)
             host = nic.network_i_p if self.private_ips_only or not nat else nat
         return Instance(
-            id=iid, cloud="gcp", cluster=str(owner.get("cluster") or labels[TAG_CLUSTER]),
+            id=iid, cloud="gcp", cluster=str(cluster),
             node=int(owner.get("node", labels.get(TAG_NODE, 0))), region=naming.region_of(zone), zone=zone,
-            state=state, spot=spot, instance_type=naming.last_segment(inst.machine_type),
+            state=state, spot=spot,
+            instance_type=str(owner.get("type") or naming.last_segment(inst.machine_type)),
             user=str(owner.get("user") or labels.get(TAG_USER, "")),
             request_id=str(owner.get("request") or labels.get(TAG_REQUEST, "")),
             job_id=int(job) if job not in (None, "") else None,
             reason="user-stopped" if state == "stopped" else None,
-            host=host if state == "running" else None, ssh_port=self.ssh_port if state == "running" else None,
+            host=host, ssh_port=self.ssh_port if state == "running" else None,
             host_key=self._host_keys.get(iid))
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -353,12 +371,12 @@ def _name(iid: str) -> str:
 
 
 def _owner(inst: Any) -> dict[str, Any]:
-    for item in inst.metadata.items:
-        if item.key == naming.OWNER_METADATA_KEY:
-            try:
-                data = json.loads(item.value)
-            except ValueError:
-                return {}
-            return data if isinstance(data, dict) else {}
-    return {}
+    text = inst.description
+    if not text.startswith(naming.OWNER_PREFIX):
+        return {}
+    try:
+        data = json.loads(text[len(naming.OWNER_PREFIX):])
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
