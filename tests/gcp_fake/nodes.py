@@ -17,7 +17,6 @@ import threading
 from pathlib import Path
 
 from gcp_fake.server import NodeHost
-
 from skytui.providers.local import process
 from skytui.remote.keys import generate_host_key, public_line_of
 

@@ -61,7 +61,7 @@ class NodeHost:
     def boot(self, key: str, inst: cv1.Instance) -> None: ...
     def ready(self, key: str) -> tuple[str, str] | None:  # (ip, host key line) once sshd answers
         blob = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + secrets.token_bytes(32)
-        return ("10.128.0.%d" % (1 + hash(key) % 250), "ssh-ed25519 " + base64.b64encode(blob).decode())
+        return (f"10.128.0.{1 + hash(key) % 250}", "ssh-ed25519 " + base64.b64encode(blob).decode())
     def stop(self, key: str, *, hard: bool) -> None: ...
     def delete(self, key: str) -> None: ...
 
@@ -210,8 +210,8 @@ class FakeCompute:
         error = None
         if zone in self.stockout or f"{zone}/{mtype}" in self.stockout:
             error = ("ZONE_RESOURCE_POOL_EXHAUSTED",
-                     f"The zone 'projects/{self.project}/zones/{zone}' does not have enough resources available "
-                     "to fulfill the request.  Try a different zone, or try again later.")
+                     (f"The zone 'projects/{self.project}/zones/{zone}' does not have enough resources available "
+                     "to fulfill the request.  Try a different zone, or try again later."))
         elif region in self.quota:
             error = ("QUOTA_EXCEEDED", f"Quota 'CPUS' exceeded.  Limit: 24.0 in region {region}.")
         key = (zone, inst.name)
@@ -567,13 +567,13 @@ def _handler(fake: FakeCompute) -> type[BaseHTTPRequestHandler]:
                         return fake.operation(zone, op, wait=handler == "wait")  # type: ignore[arg-type]
             raise ApiError(404, f"No such method: {method} {path}", "notFound", "NOT_FOUND")
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._serve("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._serve("POST")
 
-        def do_DELETE(self) -> None:  # noqa: N802
+        def do_DELETE(self) -> None:
             self._serve("DELETE")
 
     return Handler
