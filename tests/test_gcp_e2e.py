@@ -166,3 +166,36 @@ def test_cli_bad_gcp_input_is_one_line_exit_2_and_leaves_nothing(env: GcpEnv, sa
     assert done.returncode == 2 and "not offered in this zone" in done.stderr, done.stderr
     assert env.fake.live() == []
 
+
+
+async def test_an_idle_gcp_dev_vm_is_autostopped_and_its_cost_is_the_catalog_price(env: GcpEnv) -> None:
+    from skytui.core.costs.from_store import intervals
+
+    core = Core(config=env.config(watcher_poll_seconds=0.2))
+    try:
+        await clusters.launch(core, "devbox", Task(resources=(Resources(cloud="gcp", use_spot=True),)),
+                              clusters.LaunchOptions(is_dev=True))
+        c = core.store.cluster("devbox")
+        assert c is not None and c.spot
+        row = next(o for o in load("gcp") if (o.instance_type, o.zone, o.accelerator_name)
+                   == (c.instance_type, c.zone, None))
+        assert c.price_per_hour == pytest.approx(row.spot_price)  # spot, priced from the catalog
+        assert c.on_demand_price_per_hour == pytest.approx(row.price)
+        [iv] = [iv for iv in intervals(core.store) if iv.cluster == "devbox"]
+        assert (iv.cloud, iv.spot, iv.estimate_source) == ("gcp", 1, "catalog:gcp")
+        await clusters.down(core, "devbox")
+
+        await clusters.launch(core, "idle", Task(resources=(Resources(cloud="gcp"),)),
+                              clusters.LaunchOptions(is_dev=True, autostop_minutes=1))
+        async with watching(core, FAST):  # FAST: an autostop minute lasts 0.5 s
+            await wait_until(lambda: core.store.cluster("idle").status == "STOPPED", 60,  # type: ignore[union-attr]
+                             "autostop")
+        assert [s for _, _, s in env.fake.live()] == ["TERMINATED"]  # stopped, disk kept
+        assert any("autostop: idle idle" in e.message for e in core.store.events(cluster="idle"))
+    finally:
+        for name in ("devbox", "idle"):
+            c = core.store.cluster(name)
+            if c is not None and c.status != "TERMINATED":
+                await clusters.down(core, name)
+        await core.aclose()
+    assert env.fake.live() == []
