@@ -244,7 +244,7 @@ async def test_unknown_zone_and_region_mismatch_are_one_line(env: GcpEnv) -> Non
     p = provider(env)
     with pytest.raises(ProviderError) as err:
         await p.launch(spec(zone="us-central1-q"))
-    assert "us-central1-q" in _err(err.value)
+    assert "zone us-central1-q does not exist" in _err(err.value) and "allowed_regions" in str(err.value)
     with pytest.raises(ProviderError, match="is not in region"):
         await p.launch(spec(zone="us-east1-b"))
     assert env.fake.live() == []
@@ -358,3 +358,11 @@ def test_cli_check_with_gcp_enabled(env: GcpEnv) -> None:
     done = skytui("check", timeout=60)
     assert done.returncode == 0
     assert f"GCP: enabled (project {PROJECT}" in done.stdout
+
+
+async def test_task_labels_ride_along_where_gce_can_hold_them(env: GcpEnv) -> None:
+    p = provider(env)
+    [vm] = await p.launch(spec(labels={"Team": "ML Infra", "1st": "dropped"}))
+    labels = stored(env, "us-central1-a", naming.instance_name(spec().request_id, 0))["labels"]
+    assert labels["team"] == "ml-infra" and "1st" not in labels and labels["skytui-cluster"] == "train"
+    await p.terminate([vm.id])

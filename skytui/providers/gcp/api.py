@@ -245,6 +245,9 @@ class Api:
                                                                      f"zones/{zone}'")):
                 return CapacityError(f"{where}: not offered in this zone while {what}: {message}",
                                      cloud="gcp", region=region, zone=zone)
+            if status == 400 and zone and "Unknown zone" in message:
+                return ProviderError(f"gcp: zone {zone} does not exist in project {self._project}",
+                                     "check allowed_regions in config.yaml and the task's region/zone")
             if status == 404 and f"projects/{self._project}'" in message:
                 return ProviderError(f"GCP: project {self._project} was not found",
                                      "check gcp.project in config.yaml (the project ID, not its name)")

@@ -34,5 +34,5 @@ def check(settings: GcpSettings) -> str:
     try:
         api.probe()
     except SkytuiError as exc:
-        return f"GCP: enabled, but not usable: {exc}"
+        return f"GCP: enabled, but not usable: {str(exc).removeprefix('GCP: ')}"
     return f"GCP: enabled (project {api.project}; {source})"

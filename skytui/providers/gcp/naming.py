@@ -62,7 +62,8 @@ def label_value(value: str) -> str:
 
 def owner_labels(*, cluster: str, node: int, user: str, request_id: str, job_id: int | None,
                  extra: dict[str, str] | None = None) -> dict[str, str]:
-    labels = {label_value(k): label_value(v) for k, v in (extra or {}).items() if k}
+    # The task's own labels too, where GCE can hold them (a key must start with a letter).
+    labels = {label_value(k): label_value(v) for k, v in (extra or {}).items() if label_value(k)[:1].isalpha()}
     labels.update({TAG_CLUSTER: label_value(cluster), TAG_NODE: str(node), TAG_USER: label_value(user),
                    TAG_REQUEST: label_value(request_id)})
     if job_id is not None:
