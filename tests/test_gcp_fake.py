@@ -24,12 +24,12 @@ def sdk() -> Iterator[tuple[Any, Any, Any]]:
 
 
 def _instance(cv1: Any, name: str, **kw: Any) -> Any:
-    base = dict(
-        name=name, machine_type="zones/us-central1-a/machineTypes/n1-standard-8",
-        labels={"skytui-user": "alice"},
-        disks=[cv1.AttachedDisk(boot=True, initialize_params=cv1.AttachedDiskInitializeParams(
+    base = {
+        "name": name, "machine_type": "zones/us-central1-a/machineTypes/n1-standard-8",
+        "labels": {"skytui-user": "alice"},
+        "disks": [cv1.AttachedDisk(boot=True, initialize_params=cv1.AttachedDiskInitializeParams(
             source_image="projects/debian-cloud/global/images/family/debian-12"))],
-        network_interfaces=[cv1.NetworkInterface()])
+        "network_interfaces": [cv1.NetworkInterface()]}
     base.update(kw)
     return cv1.Instance(**base)
 
