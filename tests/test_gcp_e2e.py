@@ -136,7 +136,8 @@ def test_cli_launch_ssh_status_stop_start_down_all(env: GcpEnv, sandbox: Path) -
     assert env.fake.live() == []
 
 
-def test_cli_bad_gcp_input_is_one_line_exit_2_and_leaves_nothing(env: GcpEnv, sandbox: Path) -> None:
+def test_cli_bad_gcp_input_is_one_line_exit_2_and_leaves_nothing(env: GcpEnv, sandbox: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from gcp_fake.nodes import free_port
     from test_cli import skytui
 
@@ -150,7 +151,13 @@ def test_cli_bad_gcp_input_is_one_line_exit_2_and_leaves_nothing(env: GcpEnv, sa
         ("clouds: [gcp]\ngcp:\n  project: Bad_Project!\n", "not a GCP project id"),
         (f"clouds: [gcp]\ngcp:\n  project: skytui-test\n  endpoint: http://127.0.0.1:{free_port()}\n",
          "cannot reach the Compute API"),
+        ("clouds: [gcp]\ngcp:\n  project: skytui-test\n", "no Application Default Credentials"),
     ]
+    # No ADC anywhere: no variable, no gcloud folder, and no metadata server to fall back on.
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(sandbox / "gcloud"))
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
     for text, want in cases:
         config_file().write_text(text)
         done = skytui("launch", str(task), "-c", "bad", "--cloud", "gcp", timeout=120)
