@@ -366,3 +366,18 @@ async def test_task_labels_ride_along_where_gce_can_hold_them(env: GcpEnv) -> No
     labels = stored(env, "us-central1-a", naming.instance_name(spec().request_id, 0))["labels"]
     assert labels["team"] == "ml-infra" and "1st" not in labels and labels["skytui-cluster"] == "train"
     await p.terminate([vm.id])
+
+
+async def test_a_stock_out_never_deletes_a_strangers_vm_of_a_name_it_wanted(env: GcpEnv) -> None:
+    p = provider(env)
+    s = spec(num_nodes=2)
+    stranger = naming.instance_name(s.request_id, 1)
+    # Someone else's VM holds the name of node 1 (made through the API, without skytui's labels).
+    other = provider(env)
+    [theirs] = await other.launch(spec(request_id="someone-else-gcp-us-central1-us-central1-a", job_id=None))
+    env.fake.instances[("us-central1-a", stranger)] = env.fake.instances.pop(("us-central1-a", theirs.id.split("/")[1]))
+    env.fake.instances[("us-central1-a", stranger)].msg.name = stranger
+    env.fake.stockout.add("us-central1-a")
+    with pytest.raises(CapacityError):
+        await p.launch(s)
+    assert [n for _, n, _ in env.fake.live()] == [stranger]  # still there, untouched

@@ -70,7 +70,7 @@ class GcpCloud(Provider):
         self.allowed_regions = allowed_regions
         self.user = user or current_user()
         self.ssh_user = ssh_user  # config.ssh_user; else the launching user's name
-        self.ssh_port = getattr(self.settings, "ssh_port", 22) or 22
+        self.ssh_port = self.settings.ssh_port
         self._generation = 0  # bumped by every change this adapter makes
         self._listing: _Listing | None = None
         self._seen: dict[str, Instance] = {}  # last listing, by id: to notice a deleted spot VM
@@ -113,7 +113,7 @@ class GcpCloud(Provider):
             list(self._pool.map(lambda rank: self._create(spec, rank, names[rank]), range(spec.num_nodes)))
         except CapacityError:
             # Nothing half-made stays billing: the planner tries elsewhere with a clean slate.
-            self._delete_names(spec.zone, names)
+            self._delete_names(spec.zone, names, spec.request_id)
             raise
         out = []
         for rank, name in enumerate(names):
@@ -335,10 +335,13 @@ class GcpCloud(Provider):
             raise ProviderError(f"gcp: instance {iid} is gone and cannot be started",
                                 "skytui down the cluster and launch again")
 
-    def _delete_names(self, zone: str, names: list[str]) -> None:
+    def _delete_names(self, zone: str, names: list[str], request_id: str) -> None:
+        """Delete this request's instances among `names`; one of that name made by others stays."""
         def one(name: str) -> None:
             try:
-                self._one("delete", f"{zone}/{name}")
+                inst = self.api.get(zone, name)
+                if inst is not None and inst.labels.get(TAG_REQUEST) == naming.label_value(request_id):
+                    self._one("delete", f"{zone}/{name}")
             except SkytuiError:
                 pass  # best effort: a failed launch must still report its first error
 
