@@ -123,14 +123,15 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
             profile=None if a.get("profile") is None else v.string("aws.profile", a["profile"]),
             endpoint_url=None if a.get("endpoint_url") is None else v.url("aws.endpoint_url", a["endpoint_url"]))
     if "gcp" in data:
-        g = v.section("gcp", data["gcp"], ("project", "endpoint"))
+        g = v.section("gcp", data["gcp"], ("project", "endpoint", "ssh_port"))
         project = None if g.get("project") is None else v.string("gcp.project", g["project"])
         if project is not None and not _GCP_PROJECT.fullmatch(project):
             raise v.bad("gcp.project", f"{project!r} is not a GCP project id",
                         "use the project ID (6-30 lowercase letters, digits, hyphens), not its name or number")
         kw["gcp"] = GcpSettings(
             project=project,
-            endpoint=None if g.get("endpoint") is None else v.url("gcp.endpoint", g["endpoint"]))
+            endpoint=None if g.get("endpoint") is None else v.url("gcp.endpoint", g["endpoint"]),
+            ssh_port=22 if g.get("ssh_port") is None else v.integer("gcp.ssh_port", g["ssh_port"], minimum=1))
     if "ssh_proxy" in data:
         kw["ssh_proxy"] = _ssh_proxy(v, data["ssh_proxy"])
     if "nearest" in data:

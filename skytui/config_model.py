@@ -50,6 +50,7 @@ class GcpSettings:
 
     project: str | None = None  # None: the ADC's own project, if it names one
     endpoint: str | None = None  # an emulator or a private endpoint instead of compute.googleapis.com
+    ssh_port: int = 22  # the port sshd listens on in the VMs' image
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,25 @@ def _gcp() -> str:
     return "GCP: no application-default credentials; run `gcloud auth application-default login`"
 
 
+GCP_TIMEOUT_S = 20.0  # an enabled GCP is checked with a real call: the SDK alone takes seconds to load
+
+
+def _gcp_line() -> str:
+    """With GCP enabled in config.yaml, a real check (skytui.providers.gcp.check); else the ADC lookup."""
+    from skytui.config import load_config
+    from skytui.errors import SkytuiError
+
+    try:
+        config = load_config()
+    except SkytuiError as exc:
+        return f"GCP: config.yaml could not be read ({exc})"
+    if "gcp" not in config.clouds:
+        return _gcp()
+    from skytui.providers.gcp.check import check
+
+    return check(config.gcp)
+
+
 def check_all() -> list[str]:
     """One line per cloud; the local cloud needs nothing."""
     lines = ["local: enabled (embedded; needs no credentials)"]
@@ -45,10 +64,10 @@ def check_all() -> list[str]:
     os.environ.setdefault("AWS_METADATA_SERVICE_TIMEOUT", "1")
     os.environ.setdefault("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
     pool = ThreadPoolExecutor(max_workers=2)
-    futures = {"AWS": pool.submit(_aws), "GCP": pool.submit(_gcp)}
+    futures = {"AWS": pool.submit(_aws), "GCP": pool.submit(_gcp_line)}
     for name, fut in futures.items():
         try:
-            lines.append(fut.result(timeout=TIMEOUT_S))
+            lines.append(fut.result(timeout=GCP_TIMEOUT_S if name == "GCP" else TIMEOUT_S))
         except FutureTimeout:
             lines.append(f"{name}: credential lookup took over {TIMEOUT_S:.0f}s; skipped")
         except Exception as exc:  # a broken credentials file must not hide the other cloud

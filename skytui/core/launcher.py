@@ -106,6 +106,7 @@ async def provision(core: Core, cluster: str, task: Task, p: Plan, *, request_ba
             ssh_public_key=public_key, job_id=job_id, accelerator=cand.accelerator,
             accelerator_count=cand.accelerator_count,
             node_env=tuple(node_env(cluster, r, task.num_nodes) for r in range(task.num_nodes)),
+            labels=dict(res.labels) if res is not None else {},
             **tier_fields(res, cand))
         core.progress("provision", f"asking {cand.cloud} for {task.num_nodes} x {cand.instance_type}"
                       f"{' (spot)' if cand.spot else ''} in {cand.region}/{cand.zone}",

@@ -19,5 +19,9 @@ def make_provider(cloud: str, config: Config) -> Provider:
         from skytui.providers.local.provider import LocalCloud
 
         return LocalCloud(config.local)
+    if cloud == "gcp":
+        from skytui.providers.gcp.provider import make
+
+        return make(config)  # compute_v1 itself loads on the first API call, in a worker thread
     raise ProviderError(f"cloud {cloud!r} has no adapter in this version of skytui",
                         "use --cloud local for now (AWS and GCP adapters are on the way)")

@@ -1,0 +1,1 @@
+"""Google Compute Engine through google-cloud-compute (REST); the SDK loads on first API call."""
