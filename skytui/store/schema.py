@@ -140,6 +140,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX usage_still_open ON usage_intervals(started_at) WHERE ended_at IS NULL;
     """,
+    # 3: storage mounts: the buckets skytui created, so that only those are ever deleted
+    # (`persistent: false`, on `down` of their cluster or at the end of their managed job).
+    """
+    CREATE TABLE buckets(
+        store TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        cluster TEXT,
+        job_id INTEGER,
+        user TEXT NOT NULL,
+        persistent INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY(store, name)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

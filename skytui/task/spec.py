@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from skytui.task.storage import StorageMount
 
 RECOVERY_STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
@@ -73,6 +76,7 @@ class Task:
     resources: tuple[Resources, ...] = (Resources(),)  # candidates (any_of / ordered)
     resources_ordered: bool = False  # True when `ordered:` gave a preference order
     source: str | None = None  # the file it came from, for messages
+    storage_mounts: dict[str, StorageMount] = field(default_factory=dict)  # remote path -> bucket
 
     def missing_envs(self) -> list[str]:
         return [k for k, v in {**self.envs, **self.secrets}.items() if v is None]

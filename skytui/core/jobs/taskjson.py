@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from skytui.task.spec import Accelerator, Autostop, JobRecovery, Resources, Task
+from skytui.task.storage import mounts_from_dicts
 
 
 def task_to_json(task: Task) -> str:
@@ -39,6 +40,7 @@ def task_from_dict(d: dict[str, Any]) -> Task:
         file_mounts=dict(d.get("file_mounts") or {}), setup=d.get("setup"), run=d.get("run"),
         resources=tuple(_resources_from_dict(r) for r in d.get("resources") or ()) or (Resources(),),
         resources_ordered=bool(d.get("resources_ordered")), source=d.get("source"),
+        storage_mounts=mounts_from_dicts(d.get("storage_mounts")),
     )
 
 

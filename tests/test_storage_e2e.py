@@ -1,0 +1,170 @@
+"""Storage mounts on the local cloud, end to end: real nodes, real SSH, real store.
+
+MOUNT writes land in the bucket at once, COPY copies at launch, `persistent: false` buckets
+skytui made go with `down`, a user's bucket never does, and a preempted managed spot job
+resumes from the checkpoint it kept in a local:// bucket.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_watcher_support import (
+    REPO,
+    make_core,
+    preempt_job,
+    skytui_cmd,
+    wait_status,
+    wait_until,
+    watching,
+)
+
+from skytui.core import clusters
+from skytui.core.jobs import attempt_log_path, submit
+from skytui.core.storage import local, records
+from skytui.remote.exec import run
+from skytui.task.loader import load_task, load_task_text
+
+pytestmark = pytest.mark.slow
+
+
+async def _sh(core, name: str, command: str) -> str:  # type: ignore[no-untyped-def]
+    from skytui.core.launcher import address
+
+    c = core.store.cluster(name)
+    done = await run(core.ssh, address(core, c, core.store.nodes(name)[0]), command, timeout=30)
+    assert done.ok, done.stderr
+    return done.stdout
+
+
+async def test_mount_is_live_copy_is_a_snapshot_and_down_keeps_persistent_buckets() -> None:
+    core = make_core()
+    seed = local.resolve("team-data", "inputs", create=True)
+    (seed / "a.txt").write_text("from the bucket\n")
+    task = load_task_text("""
+file_mounts:
+  ~/ckpt:
+    name: scratch-ckpt
+    store: local
+    mode: MOUNT
+    persistent: false
+  ~/kept:
+    name: kept-ckpt
+    mode: MOUNT_CACHED
+  ~/inputs:
+    source: local://team-data/inputs
+    mode: COPY
+  ~/live: local://team-data/inputs
+run: echo hi
+resources: {cloud: local}
+""", "mounts.yaml")
+    try:
+        await clusters.launch(core, "mnt", task, clusters.LaunchOptions(detach_run=True))
+        # MOUNT: a write on the node is in the bucket immediately, and the other way round.
+        await _sh(core, "mnt", "echo step-7 > ckpt/state && echo k > kept/k")
+        assert (local.bucket_dir("scratch-ckpt") / "state").read_text() == "step-7\n"
+        assert (local.bucket_dir("kept-ckpt") / "k").read_text() == "k\n"
+        (local.bucket_dir("scratch-ckpt") / "from-host").write_text("x")
+        assert (await _sh(core, "mnt", "cat ckpt/from-host")) == "x"
+        # COPY: the node got the bucket's contents at launch, and its own copy stays its own.
+        assert (await _sh(core, "mnt", "cat inputs/a.txt")) == "from the bucket\n"
+        await _sh(core, "mnt", "echo node-only > inputs/b.txt")
+        assert not (seed / "b.txt").exists()
+        # The plain URL string form is SkyPilot's copy too.
+        assert (await _sh(core, "mnt", "cat live/a.txt")) == "from the bucket\n"
+        # Ownership: only the named buckets skytui made are recorded; the user's URL is not.
+        assert records.created(core.store, "local", "scratch-ckpt") is not None
+        assert records.created(core.store, "local", "kept-ckpt") is not None
+        assert records.created(core.store, "local", "team-data") is None
+    finally:
+        await clusters.down(core, "mnt")
+    assert not local.bucket_dir("scratch-ckpt").exists()  # persistent: false, skytui's: deleted
+    assert (local.bucket_dir("kept-ckpt") / "k").exists()  # persistent by default: kept
+    assert (seed / "a.txt").exists()  # the user's bucket: never touched
+    messages = [e.message for e in core.store.events(cluster="mnt")]
+    assert any("deleted bucket local://scratch-ckpt" in m for m in messages)
+
+
+async def test_a_bucket_the_user_made_is_never_deleted_even_when_the_task_says_so() -> None:
+    core = make_core()
+    mine = local.resolve("users-own", create=True)
+    (mine / "precious").write_text("keep me")
+    task = load_task_text("""
+file_mounts:
+  ~/data: {name: users-own, store: local, persistent: false}
+run: "true"
+resources: {cloud: local}
+""", "own.yaml")
+    await clusters.launch(core, "own", task, clusters.LaunchOptions(detach_run=True))
+    assert (await _sh(core, "own", "cat data/precious")) == "keep me"
+    await clusters.down(core, "own")
+    assert (mine / "precious").read_text() == "keep me"
+    assert records.created(core.store, "local", "users-own") is None
+
+
+async def test_a_symlink_out_of_a_bucket_is_refused_before_anything_launches(sandbox: Path) -> None:
+    core = make_core()
+    bucket = local.resolve("sneaky", create=True)
+    (bucket / "out").symlink_to(sandbox)
+    path = sandbox / "sneaky.yaml"
+    path.write_text("file_mounts:\n  ~/x: local://sneaky/out/home\nrun: 'true'\n")
+    with pytest.raises(Exception) as err:
+        await clusters.launch(core, "sneaky", load_task(path), clusters.LaunchOptions())
+    assert re.match(rf"{re.escape(str(path))}:2:8: file_mounts.~/x: local://sneaky/out/home leads "
+                    r"outside its bucket", str(err.value))
+    assert core.store.cluster("sneaky") is None
+
+
+def test_cli_refuses_bad_mounts_in_one_line_with_exit_2(sandbox: Path) -> None:
+    bad = {
+        "scheme": ("file_mounts:\n  ~/d: azure://bucket/x\nrun: 'true'\n", ":2:8: file_mounts.~/d: unknown bucket scheme"),
+        "escape": ("file_mounts:\n  ~/d:\n    source: local://b1b/../../etc\nrun: 'true'\n", ":3:13: file_mounts.~/d.source:"),
+        "mode": ("file_mounts:\n  ~/d: {name: abc, mode: SYNCED}\nrun: 'true'\n", ":2:26: file_mounts.~/d.mode: unknown mode 'SYNCED'"),
+        "s3-on-local": ("file_mounts:\n  ~/d: s3://bucket/x\nresources: {cloud: local}\nrun: 'true'\n",
+                        ":2:8: file_mounts.~/d: s3://bucket/x is an S3 bucket, which skytui mounts on AWS nodes only"),
+        "absolute-on-local": ("file_mounts:\n  /data: local://bkt/x\nrun: 'true'\n",
+                              ":2:10: file_mounts./data: local-cloud nodes share this host's filesystem"),
+    }
+    for what, (text, expected) in bad.items():
+        path = sandbox / f"{what}.yaml"
+        path.write_text(text)
+        done = skytui_cmd("launch", "--dry-run", str(path))
+        assert done.returncode == 2, (what, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0] and "Traceback" not in done.stderr, (what, lines)
+
+
+async def test_a_preempted_spot_job_resumes_from_its_checkpoint_in_a_local_bucket() -> None:
+    """examples/train-spot.yaml as shipped: the checkpoint outlives the VM it was written on."""
+    core = make_core()
+    task = load_task(REPO / "examples" / "train-spot.yaml",
+                     env_overrides={"TOTAL_STEPS": "100000", "STEP_SECONDS": "0.05", "CKPT_EVERY": "5"})
+    job_id = submit(core, task, name="train-spot")
+    async with watching(core):
+        await wait_status(core, job_id, "RUNNING")
+        log1 = attempt_log_path(job_id, 1)
+        job = core.store.job(job_id)
+        ckpt = local.bucket_dir("train-spot-ckpt") / job.task_id.replace("/", "_") / "state.json"  # type: ignore[union-attr]
+        await wait_until(lambda: _step(ckpt) >= 10, 30, "a checkpoint at step 10 or more in the bucket")
+        saved = _step(ckpt)
+        preempt_job(core, job_id)
+        await wait_until(lambda: core.store.job(job_id).attempts == 2  # type: ignore[union-attr]
+                         and core.store.job(job_id).status == "RUNNING", 60, "attempt 2 running")  # type: ignore[union-attr]
+        log2 = attempt_log_path(job_id, 2)
+        await wait_until(lambda: log2.exists() and "resuming from step" in log2.read_text(), 30,
+                         "attempt 2 resuming")
+    first = re.search(r"resuming from step (\d+)", log2.read_text())
+    assert first is not None and int(first.group(1)) >= saved > 0
+    assert "starting fresh" not in log2.read_text()
+    assert log1.exists()
+
+
+def _step(ckpt: Path) -> int:
+    import json
+
+    try:
+        return int(json.loads(ckpt.read_text())["step"])
+    except (OSError, ValueError, KeyError):
+        return 0
