@@ -168,3 +168,59 @@ def _step(ckpt: Path) -> int:
         return int(json.loads(ckpt.read_text())["step"])
     except (OSError, ValueError, KeyError):
         return 0
+
+
+async def test_the_demo_spot_job_resumes_from_its_checkpoint_after_a_preemption() -> None:
+    """`skytui --demo` then `skytui local preempt demo-train-1`: not back to step 0."""
+    from skytui.core.demo import CKPT_BUCKET, demo_task
+
+    core = make_core()
+    task = demo_task()
+    task.envs.update(STEP_SECONDS="0.05", CKPT_EVERY="5")
+    job_id = submit(core, task, name=task.name or "demo-train")
+    async with watching(core):
+        await wait_status(core, job_id, "RUNNING")
+        job = core.store.job(job_id)
+        assert job is not None
+        step_file = local.bucket_dir(CKPT_BUCKET) / job.task_id / "step"
+        await wait_until(lambda: step_file.exists() and int(step_file.read_text() or 0) >= 10, 30,
+                         "a demo checkpoint at step 10 or more")
+        done = skytui_cmd("local", "preempt", job.cluster or "")
+        assert done.returncode == 0, done.stderr
+        await wait_until(lambda: core.store.job(job_id).attempts == 2  # type: ignore[union-attr]
+                         and core.store.job(job_id).status == "RUNNING", 60, "attempt 2 running")  # type: ignore[union-attr]
+        log2 = attempt_log_path(job_id, 2)
+        await wait_until(lambda: log2.exists() and "resuming at step" in log2.read_text(), 30,
+                         "attempt 2 resuming")
+    resumed = re.search(r"resuming at step (\d+)", log2.read_text())
+    assert resumed is not None and int(resumed.group(1)) >= 10
+
+
+async def test_a_managed_jobs_scratch_bucket_outlives_recoveries_and_goes_when_the_job_ends() -> None:
+    from skytui.core.jobs.service import request_cancel
+
+    core = make_core()
+    task = load_task_text("""
+name: scratchy
+file_mounts:
+  ~/scratch: {name: job-scratch, store: local, persistent: false}
+  ~/keep: {name: job-keep, store: local}
+resources: {cloud: local, use_spot: true}
+run: echo "$SKYPILOT_TASK_ID" >> scratch/seen; touch keep/k; sleep 60
+""", "scratchy.yaml")
+    job_id = submit(core, task, name="scratchy")
+    seen = local.bucket_dir("job-scratch") / "seen"
+    async with watching(core):
+        await wait_status(core, job_id, "RUNNING")
+        await wait_until(seen.exists, 20, "attempt 1 wrote to the bucket")
+        preempt_job(core, job_id)
+        await wait_until(lambda: core.store.job(job_id).attempts == 2  # type: ignore[union-attr]
+                         and core.store.job(job_id).status == "RUNNING", 60, "attempt 2 running")  # type: ignore[union-attr]
+        await wait_until(lambda: len(seen.read_text().splitlines()) == 2, 20, "attempt 2 wrote to the bucket")
+        rec = records.created(core.store, "local", "job-scratch")
+        assert rec is not None and rec.job_id == job_id and not rec.persistent  # one owner: the job
+        assert request_cancel(core, job_id).status == "CANCELLING"
+        await wait_status(core, job_id, "CANCELLED")
+    assert not local.bucket_dir("job-scratch").exists()
+    assert (local.bucket_dir("job-keep") / "k").exists()
+    assert records.created(core.store, "local", "job-scratch") is None

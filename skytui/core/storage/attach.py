@@ -42,6 +42,11 @@ def clouds_for(m: StorageMount) -> set[str]:
     return clouds
 
 
+def _needs(m: StorageMount) -> str:
+    words = {"local": "local-cloud", "aws": "AWS", "gcp": "GCP"}
+    return " or ".join(words[c] for c in sorted(clouds_for(m)))
+
+
 def _why_not(m: StorageMount, cloud: str) -> tuple[str, str]:
     if m.path.startswith("/") and cloud == "local" and m.store in (None, "local"):
         return ("local-cloud nodes share this host's filesystem, so a bucket mounts under the "
@@ -63,7 +68,12 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
     for m in mounts:
         _check_plan_time(task, m)
     allowed = set(CLOUD_OF_STORE.values())
-    for m in mounts:
+    for i, m in enumerate(mounts):
+        if not allowed & clouds_for(m):
+            other = next(o for o in mounts[:i] if not clouds_for(o) & clouds_for(m))
+            raise _fail(task, m, f"{m.url()} needs {_needs(m)} nodes but {other.path} needs "
+                        f"{_needs(other)} nodes: no node can mount both",
+                        "keep the buckets of one cloud in a task")
         allowed &= clouds_for(m)
     keep = [c for c in p.candidates if c.cloud in allowed]
     elsewhere = [c for c in p.candidates_elsewhere if c.cloud in allowed]
