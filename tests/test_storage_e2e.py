@@ -57,6 +57,7 @@ file_mounts:
     source: local://team-data/inputs
     mode: COPY
   ~/live: local://team-data/inputs
+  ~/one.txt: local://team-data/inputs/a.txt
 run: echo hi
 resources: {cloud: local}
 """, "mounts.yaml")
@@ -74,6 +75,7 @@ resources: {cloud: local}
         assert not (seed / "b.txt").exists()
         # The plain URL string form is SkyPilot's copy too.
         assert (await _sh(core, "mnt", "cat live/a.txt")) == "from the bucket\n"
+        assert (await _sh(core, "mnt", "cat one.txt")) == "from the bucket\n"  # one file
         # Ownership: only the named buckets skytui made are recorded; the user's URL is not.
         assert records.created(core.store, "local", "scratch-ckpt") is not None
         assert records.created(core.store, "local", "kept-ckpt") is not None

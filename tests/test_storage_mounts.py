@@ -128,7 +128,8 @@ def test_the_planner_keeps_only_clouds_that_can_mount_every_bucket() -> None:
     with pytest.raises(TaskError, match="source './not-here' does not exist"):
         make_plan(core, upload)
     s3_upload = _load("file_mounts:\n  /c: {name: abc, store: s3, source: .}\nrun: 'true'\n")
-    with pytest.raises(TaskError, match="uploading a local directory into s3://abc is not supported"):
+    with pytest.raises(TaskError, match="uploading the local directory . into bucket abc works on the "
+                                        "local cloud only"):
         make_plan(core, s3_upload)
 
 
@@ -141,8 +142,10 @@ def _fake_tools(tmp: Path, *names: str) -> dict[str, str]:
     bin_dir.mkdir(exist_ok=True)
     for name in names:
         tool = bin_dir / name
+        # Records its argv; the object probes (head-object, objects describe) answer $OBJECT.
         tool.write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >> "$ARGV_LOG"\n'
-                        'printf -- "--\\n" >> "$ARGV_LOG"\n')
+                        'printf -- "--\\n" >> "$ARGV_LOG"\n'
+                        'case "$2" in head-object|objects) exit "${OBJECT:-1}";; esac\n')
         tool.chmod(0o755)
     return {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp / "home"), "ARGV_LOG": str(tmp / "argv")}
 
@@ -160,6 +163,8 @@ def test_cloud_commands_pass_every_value_as_one_argument(tmp_path: Path) -> None
     cases = [
         (StorageMount(HOSTILE, "bkt-1", "s3", "a b/c'd", "COPY"), "s3",
          ["s3", "sync", "--only-show-errors", "s3://bkt-1/a b/c'd", target]),
+        (StorageMount(HOSTILE, "bkt-1", "s3", "", "COPY"), "s3",
+         ["s3", "sync", "--only-show-errors", "s3://bkt-1", target]),
         (StorageMount(HOSTILE, "bkt-1", "s3", "p q", "MOUNT"), "s3",
          ["--allow-delete", "--allow-overwrite", "--prefix", "p q/", "bkt-1", target]),
         (StorageMount(HOSTILE, "bkt-1", "gcs", "", "MOUNT_CACHED"), "gcs",
@@ -173,8 +178,17 @@ def test_cloud_commands_pass_every_value_as_one_argument(tmp_path: Path) -> None
         log.unlink(missing_ok=True)
         done = _bash(commands.cloud_command(m, store), env, tmp_path)
         assert done.returncode == 0, done.stderr
-        assert log.read_text().split("\n--\n")[0].splitlines() == argv
+        assert log.read_text().split("\n--\n")[-2].splitlines() == argv  # the last call
         assert Path(target).is_dir()
+    # A URL naming one object is copied as that file (SkyPilot's string form allows it).
+    for m, argv in [(StorageMount(HOSTILE + "-f", "bkt-1", "s3", "d/one file", "COPY"),
+                     ["s3", "cp", "--only-show-errors", "s3://bkt-1/d/one file", target + "-f"]),
+                    (StorageMount(HOSTILE + "-f", "bkt-1", "gcs", "one", "COPY"),
+                     ["storage", "cp", "gs://bkt-1/one", target + "-f"])]:
+        log.unlink()
+        done = _bash(commands.cloud_command(m, m.store or ""), {**env, "OBJECT": "0"}, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert log.read_text().split("\n--\n")[-2].splitlines() == argv
     assert not (tmp_path / "pwned").exists() and not (home / "pwned").exists()
 
 
@@ -214,3 +228,10 @@ def test_local_mount_never_replaces_what_is_on_the_node(tmp_path: Path) -> None:
         done = _bash(commands.local_command(StorageMount("~/deep/ckpt", "bkt", "local"), bucket), env, tmp_path)
         assert done.returncode == 0, done.stderr
     assert os.readlink(home / "deep" / "ckpt") == str(bucket)
+
+
+def test_mount_paths_land_where_skypilot_puts_them() -> None:
+    assert commands.node_path("~/ckpt/") == '"$HOME"/ckpt'
+    assert commands.node_path("/data") == "/data"
+    assert commands.node_path("rel dir") == '"$HOME"/sky_workdir/\'rel dir\''  # under the workdir
+    assert commands.node_path("./x") == '"$HOME"/sky_workdir/x'

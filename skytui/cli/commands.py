@@ -135,6 +135,10 @@ def print_plan(task: Task) -> int:
         print(table(headers, rows(best_per_region(Plan(p.candidates_elsewhere, {}))[:5])))
     for cloud, why in sorted(p.not_enabled.items()):
         print(f"  {cloud}: {why}")
+    if task.storage_mounts:  # storage mounts: what each bucket will be on the nodes
+        from skytui.core.storage.attach import describe_mounts
+
+        print("\n".join(describe_mounts(task)))
     return 0
 
 

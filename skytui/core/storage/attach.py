@@ -37,6 +37,8 @@ def clouds_for(m: StorageMount) -> set[str]:
     """The clouds whose nodes can mount `m` (a store's buckets mount on that store's cloud;
     absolute paths on the local cloud would land in this host's own filesystem)."""
     clouds = {CLOUD_OF_STORE[m.store]} if m.store else set(CLOUD_OF_STORE.values())
+    if m.upload is not None:
+        clouds &= {"local"}  # uploading a local dir into a bucket: local buckets only, for now
     if m.path.startswith("/"):
         clouds.discard("local")
     return clouds
@@ -51,6 +53,10 @@ def _why_not(m: StorageMount, cloud: str) -> tuple[str, str]:
     if m.path.startswith("/") and cloud == "local" and m.store in (None, "local"):
         return ("local-cloud nodes share this host's filesystem, so a bucket mounts under the "
                 "node's HOME only", f"mount it at ~{m.path} (and use that path in the task)")
+    if m.upload is not None and cloud != "local":
+        return (f"uploading the local directory {m.upload} into bucket {m.bucket} works on the local "
+                "cloud only in this version", "upload it yourself (aws s3 sync / gcloud storage "
+                "rsync) and give the bucket URL as source")
     assert m.store is not None
     where = _STORE_CLOUD_WORDS[m.store]
     fix = {"local": "run it on the local cloud (cloud: local), or use an s3:// or gs:// bucket",
@@ -69,8 +75,11 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
         _check_plan_time(task, m)
     allowed = set(CLOUD_OF_STORE.values())
     for i, m in enumerate(mounts):
+        if not clouds_for(m):  # e.g. a local:// bucket at an absolute path
+            problem, fix = _why_not(m, "local")
+            raise _fail(task, m, problem, fix)
         if not allowed & clouds_for(m):
-            other = next(o for o in mounts[:i] if not clouds_for(o) & clouds_for(m))
+            other = next((o for o in mounts[:i] if not clouds_for(o) & clouds_for(m)), mounts[0])
             raise _fail(task, m, f"{m.url()} needs {_needs(m)} nodes but {other.path} needs "
                         f"{_needs(other)} nodes: no node can mount both",
                         "keep the buckets of one cloud in a task")
@@ -89,8 +98,8 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
 def _check_plan_time(task: Task, m: StorageMount) -> None:
     if m.upload is not None:
         if m.store in ("s3", "gcs"):
-            raise _fail(task, m, f"uploading a local directory into {m.url()} is not supported yet",
-                        f"upload it yourself (e.g. aws s3 sync DIR {m.url()}) and give the URL as source")
+            problem, fix = _why_not(m, CLOUD_OF_STORE[m.store])
+            raise _fail(task, m, problem, fix)
         if not Path(m.upload).expanduser().exists():
             raise _fail(task, m, f"source {m.upload!r} does not exist on this machine",
                         "give an existing directory, or a bucket URL")
@@ -100,6 +109,23 @@ def _check_plan_time(task: Task, m: StorageMount) -> None:
         except ValueError as e:
             problem, _, fix = str(e).partition("; ")
             raise _fail(task, m, problem, fix or "fix the path") from None
+
+
+def describe_mounts(task: Task) -> list[str]:
+    """One line per bucket for the plan: where it goes, how, and whether `down` deletes it."""
+    out = ["Buckets:"]
+    for m in task.storage_mounts.values():
+        how = {"COPY": "copied at launch", "MOUNT": "mounted",
+               "MOUNT_CACHED": "mounted (cached)"}[m.mode]
+        url = m.url() if m.store else f"{m.bucket} (the store of the cloud it runs on)"
+        if not m.named:
+            life = "yours: never deleted"
+        elif m.persistent:
+            life = "created if missing, kept"
+        else:
+            life = "created if missing; deleted on down if skytui created it (persistent: false)"
+        out.append(f"  {m.path} <- {url}: {how}; {life}")
+    return out
 
 
 # -- launch -------------------------------------------------------------------------------------

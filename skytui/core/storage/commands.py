@@ -28,13 +28,18 @@ _TOOLS = {"s3": {"MOUNT": "mount-s3", "MOUNT_CACHED": "mount-s3", "COPY": "aws"}
 _CREATE_TOOL = {"s3": "aws", "gcs": "gcloud"}
 
 
+WORKDIR = "sky_workdir"  # as the launcher's: SkyPilot puts relative mount paths under it
+
+
 def node_path(path: str) -> str:
-    """The mount path as a shell word: '~/x' and relative paths are under the node's $HOME."""
-    if path.startswith("~/"):
-        path = path[2:]
+    """The mount path as a shell word: '~/x' is under the node's $HOME, a relative path under
+    the synced workdir (~/sky_workdir), as SkyPilot places them."""
     if path.startswith("/"):
         return shlex.quote(path.rstrip("/") or "/")
-    return '"$HOME"/' + shlex.quote(path.rstrip("/"))
+    if path.startswith("~/"):
+        return '"$HOME"/' + shlex.quote(path[2:].rstrip("/"))
+    rel = path[2:] if path.startswith("./") else path
+    return f'"$HOME"/{WORKDIR}/' + shlex.quote(rel.rstrip("/"))
 
 
 def _prelude(target: str, src: str | None = None) -> str:
@@ -65,8 +70,9 @@ def local_command(m: StorageMount, bucket_path: Path) -> str:
     """Local store: MOUNT (and MOUNT_CACHED) link the node path to the bucket directory, so
     writes land in the bucket at once; COPY copies the bucket's contents at launch."""
     script = _prelude(node_path(m.path), str(bucket_path))
-    if m.mode == "COPY":
-        return script + 'mkdir -p "$t"\ncp -a "$src"/. "$t"/\n'
+    if m.mode == "COPY":  # a URL may name one file, as SkyPilot allows
+        return script + ('if [ -f "$src" ]; then mkdir -p "$(dirname "$t")"; cp -a "$src" "$t"\n'
+                         'else mkdir -p "$t"; cp -a "$src"/. "$t"/\nfi\n')
     return script + _FREE_MOUNT_POINT + 'ln -s "$src" "$t"\n'
 
 
@@ -84,7 +90,19 @@ def cloud_command(m: StorageMount, store: str) -> str:
     if m.mode == "COPY":
         copy = (["aws", "s3", "sync", "--only-show-errors", url] if store == "s3"
                 else ["gcloud", "storage", "rsync", "--recursive", url])
-        return script + 'mkdir -p "$t"\n' + " ".join(shlex.quote(a) for a in copy) + ' "$t"\n'
+        tree = 'mkdir -p "$t"\n' + " ".join(shlex.quote(a) for a in copy) + ' "$t"\n'
+        if not m.sub_path:
+            return script + tree
+        # A URL may name one object (SkyPilot copies it to the path) or a prefix (a tree).
+        if store == "s3":
+            probe = ["aws", "s3api", "head-object", "--bucket", m.bucket, "--key", m.sub_path]
+            one = ["aws", "s3", "cp", "--only-show-errors", url]
+        else:
+            probe = ["gcloud", "storage", "objects", "describe", url]
+            one = ["gcloud", "storage", "cp", url]
+        return (script + "if " + " ".join(shlex.quote(a) for a in probe) + " >/dev/null 2>&1; then\n"
+                + 'mkdir -p "$(dirname "$t")"\n' + " ".join(shlex.quote(a) for a in one) + ' "$t"\n'
+                + "else\n" + tree + "fi\n")
     if store == "s3":
         argv = ["mount-s3", "--allow-delete", "--allow-overwrite"]
         if m.sub_path:

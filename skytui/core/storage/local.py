@@ -46,7 +46,7 @@ def resolve(name: str, sub_path: str = "", *, create: bool = False) -> Path:
     sub = check_sub_path(sub_path, strict=True)
     target = bucket.joinpath(*sub.split("/")) if sub else bucket
     _check(target, bucket, name, sub)
-    if create:
+    if create and not target.is_file():  # a URL may name one file in the bucket
         target.mkdir(parents=True, exist_ok=True, mode=0o700)
         _check(target, bucket, name, sub)  # a symlink swapped in meanwhile is caught here
     return target
