@@ -226,3 +226,25 @@ run: echo "$SKYPILOT_TASK_ID" >> scratch/seen; touch keep/k; sleep 60
     assert not local.bucket_dir("job-scratch").exists()
     assert (local.bucket_dir("job-keep") / "k").exists()
     assert records.created(core.store, "local", "job-scratch") is None
+
+
+async def test_a_local_source_is_uploaded_into_a_named_bucket_and_a_missing_one_is_one_line(
+        sandbox: Path) -> None:
+    core = make_core()
+    src = sandbox / "code"
+    (src / "pkg").mkdir(parents=True)
+    (src / "pkg" / "train.py").write_text("print('hi')\n")
+    task = load_task_text(f"""
+file_mounts:
+  ~/code: {{name: code-bkt, store: local, source: {src}, mode: COPY}}
+run: "true"
+resources: {{cloud: local}}
+""", "up.yaml")
+    await clusters.launch(core, "up", task, clusters.LaunchOptions(detach_run=True))
+    assert (await _sh(core, "up", "cat code/pkg/train.py")) == "print('hi')\n"
+    assert (local.bucket_dir("code-bkt") / "pkg" / "train.py").exists()
+    missing = load_task_text("file_mounts:\n  ~/c: {name: code-bkt, source: ./nowhere}\nrun: 'true'\n", "m.yaml")
+    with pytest.raises(Exception, match=r"^m.yaml:2:8: file_mounts.~/c: source './nowhere' does not "
+                                        r"exist on this machine"):
+        await clusters.launch(core, "up", missing, clusters.LaunchOptions(detach_run=True))
+    await clusters.down(core, "up")

@@ -37,8 +37,6 @@ def clouds_for(m: StorageMount) -> set[str]:
     """The clouds whose nodes can mount `m` (a store's buckets mount on that store's cloud;
     absolute paths on the local cloud would land in this host's own filesystem)."""
     clouds = {CLOUD_OF_STORE[m.store]} if m.store else set(CLOUD_OF_STORE.values())
-    if m.upload is not None:
-        clouds &= {"local"}  # uploading a local dir into a bucket: local buckets only, for now
     if m.path.startswith("/"):
         clouds.discard("local")
     return clouds
@@ -53,10 +51,6 @@ def _why_not(m: StorageMount, cloud: str) -> tuple[str, str]:
     if m.path.startswith("/") and cloud == "local" and m.store in (None, "local"):
         return ("local-cloud nodes share this host's filesystem, so a bucket mounts under the "
                 "node's HOME only", f"mount it at ~{m.path} (and use that path in the task)")
-    if m.upload is not None and cloud != "local":
-        return (f"uploading the local directory {m.upload} into bucket {m.bucket} works on the local "
-                "cloud only in this version", "upload it yourself (aws s3 sync / gcloud storage "
-                "rsync) and give the bucket URL as source")
     assert m.store is not None
     where = _STORE_CLOUD_WORDS[m.store]
     fix = {"local": "run it on the local cloud (cloud: local), or use an s3:// or gs:// bucket",
@@ -96,13 +90,6 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
 
 
 def _check_plan_time(task: Task, m: StorageMount) -> None:
-    if m.upload is not None:
-        if m.store in ("s3", "gcs"):
-            problem, fix = _why_not(m, CLOUD_OF_STORE[m.store])
-            raise _fail(task, m, problem, fix)
-        if not Path(m.upload).expanduser().exists():
-            raise _fail(task, m, f"source {m.upload!r} does not exist on this machine",
-                        "give an existing directory, or a bucket URL")
     if m.store == "local":
         try:
             local.resolve(m.bucket, m.sub_path)
@@ -136,6 +123,10 @@ async def attach(core: Core, cluster: Cluster, nodes: list[Node], task: Task) ->
         return
     core.progress("storage", f"attaching {len(task.storage_mounts)} bucket(s) on {len(nodes)} node(s)",
                   cluster=cluster.name, record=False)
+    for m in task.storage_mounts.values():  # checked here, not in the plan: a dry run may be
+        if m.upload is not None and not Path(m.upload).expanduser().exists():  # elsewhere
+            raise _fail(task, m, f"source {m.upload!r} does not exist on this machine",
+                        "give an existing directory, or a bucket URL")
     for m in task.storage_mounts.values():
         store = m.store or STORE_OF_CLOUD.get(cluster.cloud)
         if store is None or cluster.cloud not in clouds_for(dataclasses.replace(m, store=store)):
@@ -146,6 +137,8 @@ async def attach(core: Core, cluster: Cluster, nodes: list[Node], task: Task) ->
         else:
             if m.named:
                 await _ensure_cloud_bucket(core, cluster, nodes[0], m, store)
+            if m.upload is not None:
+                await _upload_via_head(core, cluster, nodes[0], m, store)
             command = commands.cloud_command(m, store)
         await _run_everywhere(core, cluster, nodes, command, m, store)
         core.progress("storage", f"{m.url(store)} {'copied to' if m.mode == 'COPY' else 'mounted at'} "
@@ -189,6 +182,24 @@ async def _ensure_cloud_bucket(core: Core, cluster: Cluster, head: Node, m: Stor
                                job_id=cluster.job_id, persistent=m.persistent)
         core.store.add_event("storage", f"created bucket {m.url(store)}", cluster=cluster.name,
                              job_id=cluster.job_id)
+
+
+async def _upload_via_head(core: Core, cluster: Cluster, head: Node, m: StorageMount,
+                           store: str) -> None:
+    """`name:` + a local `source:` on s3/gcs: send the directory to the head node, then let the
+    cloud's CLI there copy it into the bucket (the node holds the credentials, not this host)."""
+    from skytui.core.launcher import address
+    from skytui.remote.exec import run
+    from skytui.remote.sync import sync_up
+
+    addr = address(core, cluster, head)
+    staging = commands.upload_staging(m.bucket)
+    src = Path(m.upload or "").expanduser()
+    await sync_up(core.ssh, addr, src, staging + "/", contents=src.is_dir())
+    done = await run(core.ssh, addr, commands.upload_command(store, m.bucket, m.sub_path), timeout=3600)
+    if not done.ok:
+        raise SkytuiError(f"cannot upload {m.upload} into {m.url(store)}: {_tail(done.stderr or done.stdout)}",
+                          "check the node's cloud credentials (README: Storage mounts)")
 
 
 async def _run_everywhere(core: Core, cluster: Cluster, nodes: list[Node], command: str,

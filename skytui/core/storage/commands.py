@@ -143,3 +143,19 @@ def delete_command(store: str, bucket: str) -> str:
     if store == "s3":
         return f"set -e\n{need}aws s3 rb --force {url}\n"
     return f"set -e\n{need}gcloud storage rm --recursive {url}\n"
+
+
+def upload_staging(bucket: str) -> str:
+    """Where a local `source:` waits on the head node (HOME-relative) before it goes up."""
+    return f".skytui/uploads/{bucket}"
+
+
+def upload_command(store: str, bucket: str, sub_path: str = "") -> str:
+    """Copy the staged local source from the head node into the bucket (nothing deleted there)."""
+    tool = _CREATE_TOOL[store]
+    url = cloud_url(store, bucket, sub_path)
+    argv = (["aws", "s3", "sync", "--only-show-errors"] if store == "s3"
+            else ["gcloud", "storage", "rsync", "--recursive"])
+    staged = '"$HOME"/' + shlex.quote(upload_staging(bucket))
+    return (f"set -e\n{_need(tool, f'uploading into {url}')}"
+            + " ".join(shlex.quote(a) for a in argv) + f" {staged} {shlex.quote(url)}\n")
