@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from skytui.errors import TaskError
-from skytui.task.fields import Reader
-from skytui.task.yamlnodes import Node
+if TYPE_CHECKING:  # the stored form (managed jobs) reads mounts back without PyYAML
+    from skytui.errors import TaskError
+    from skytui.task.fields import Reader
+    from skytui.task.yamlnodes import Node
 
 # URL scheme -> the store it names.
 SCHEMES = {"s3": "s3", "gs": "gcs", "local": "local"}
