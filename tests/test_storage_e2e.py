@@ -7,6 +7,7 @@ resumes from the checkpoint it kept in a local:// bucket.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -248,3 +249,40 @@ resources: {{cloud: local}}
                                         r"exist on this machine"):
         await clusters.launch(core, "up", missing, clusters.LaunchOptions(detach_run=True))
     await clusters.down(core, "up")
+
+
+async def test_cloud_buckets_are_claimed_only_when_the_nodes_create_command_made_them(
+        sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The s3 path through a real node and bash: the planner sends s3:// only to AWS, which has
+    no adapter here, so a local node runs the create and delete steps with an `aws` stand-in
+    that keeps "buckets" as directories (the real CLI cannot run without AWS)."""
+    from skytui.core.storage import attach
+    from skytui.task.spec import Task
+    from skytui.task.storage import StorageMount
+
+    fake_s3, bin_dir = sandbox / "fake-s3", sandbox / "bin"
+    fake_s3.mkdir()
+    bin_dir.mkdir()
+    aws = bin_dir / "aws"
+    aws.write_text('#!/bin/sh\ncase "$1 $2" in\n'
+                   '  "s3api head-bucket") [ -d "$FAKE_S3/$4" ] ;;\n'
+                   '  "s3 mb") mkdir "$FAKE_S3/${3#s3://}" ;;\n'
+                   '  "s3 rb") rm -rf "$FAKE_S3/${4#s3://}" ;;\n'
+                   '  *) exit 2 ;;\nesac\n')
+    aws.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_S3", str(fake_s3))
+    (fake_s3 / "theirs").mkdir()
+    core = make_core()
+    await clusters.launch(core, "s3c", Task(name="s3c"), clusters.LaunchOptions(detach_run=True))
+    c, nodes = core.store.cluster("s3c"), core.store.nodes("s3c")
+    for name in ("made-here", "theirs"):
+        m = StorageMount(f"~/{name}", name, "s3", named=True, persistent=False)
+        await attach._ensure_cloud_bucket(core, c, nodes[0], m, "s3")  # type: ignore[arg-type]
+    assert (fake_s3 / "made-here").is_dir()
+    assert records.created(core.store, "s3", "made-here") is not None
+    assert records.created(core.store, "s3", "theirs") is None  # it was there: not ours
+    await clusters.down(core, "s3c")
+    assert not (fake_s3 / "made-here").exists()  # ours, persistent: false: deleted through the node
+    assert (fake_s3 / "theirs").is_dir()  # never ours: never deleted
+    assert records.created(core.store, "s3", "made-here") is None
