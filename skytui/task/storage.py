@@ -39,7 +39,7 @@ _INTERNAL = ("_is_sky_managed", "_force_delete")
 # S3's rules (3-63 of lowercase letters, digits, '.', '-'; alphanumeric at both ends) plus
 # '_' for GCS; the same rule for local buckets so a task can swap local:// for s3:// later.
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")
-_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.S)
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -167,7 +167,8 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str) -> StorageM
         raise r.fail(src_node, f"{where}.source", "a list of sources is not supported",
                      "give one directory, or one file_mounts entry per directory")
     source = _scalar(r, fields, "source", where)
-    common = dict(path=path, mode=mode, persistent=persistent, line=node.line, col=node.col)
+    common: dict[str, Any] = {"path": path, "mode": mode, "persistent": persistent,
+                              "line": node.line, "col": node.col}
     if source is not None and is_bucket_url(source):
         assert src_node is not None
         url = _url(r, src_node, f"{where}.source", source)
@@ -180,7 +181,7 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str) -> StorageM
                          f"store {store!r} does not match the source URL ({source})",
                          "remove store: the URL names the store")
         sub = "/".join(p for p in (url.sub_path, sub_path) if p)
-        return StorageMount(bucket=url.bucket, store=url.store, sub_path=sub, **common)  # type: ignore[arg-type]
+        return StorageMount(bucket=url.bucket, store=url.store, sub_path=sub, **common)
     if name is None:
         at = fields.get("source") or node
         raise r.fail(at, where, "a bucket mount needs a name (a bucket skytui creates) or a "
@@ -190,7 +191,7 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str) -> StorageM
     except ValueError as e:
         raise _fail(r, fields["name"], f"{where}.name", e) from None
     return StorageMount(bucket=name, store=store, sub_path=sub_path, named=True, upload=source,
-                        **common)  # type: ignore[arg-type]
+                        **common)
 
 
 def mounts_from_dicts(items: dict[str, Any] | None) -> dict[str, StorageMount]:

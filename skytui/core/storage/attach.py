@@ -49,15 +49,16 @@ def _needs(m: StorageMount) -> str:
 
 def _why_not(m: StorageMount, cloud: str) -> tuple[str, str]:
     if m.path.startswith("/") and cloud == "local" and m.store in (None, "local"):
-        return ("local-cloud nodes share this host's filesystem, so a bucket mounts under the "
-                "node's HOME only", f"mount it at ~{m.path} (and use that path in the task)")
+        problem = ("local-cloud nodes share this host's filesystem, so a bucket mounts under the "
+                   "node's HOME only")
+        return problem, f"mount it at ~{m.path} (and use that path in the task)"
     assert m.store is not None
     where = _STORE_CLOUD_WORDS[m.store]
     fix = {"local": "run it on the local cloud (cloud: local), or use an s3:// or gs:// bucket",
            "s3": "run it on AWS (cloud: aws), or use a bucket of the cloud it runs on",
            "gcs": "run it on GCP (cloud: gcp), or use a bucket of the cloud it runs on"}[m.store]
-    return (f"{m.url()} is {_STORE_WORDS[m.store]}, which skytui mounts on {where} nodes only "
-            f"(not {cloud})", fix)
+    problem = f"{m.url()} is {_STORE_WORDS[m.store]}, which skytui mounts on {where} nodes only (not {cloud})"
+    return problem, fix
 
 
 def restrict_plan(task: Task, p: Plan) -> Plan:

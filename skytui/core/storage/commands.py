@@ -38,7 +38,7 @@ def node_path(path: str) -> str:
         return shlex.quote(path.rstrip("/") or "/")
     if path.startswith("~/"):
         return '"$HOME"/' + shlex.quote(path[2:].rstrip("/"))
-    rel = path[2:] if path.startswith("./") else path
+    rel = path.removeprefix("./")
     return f'"$HOME"/{WORKDIR}/' + shlex.quote(rel.rstrip("/"))
 
 
