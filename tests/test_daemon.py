@@ -69,6 +69,10 @@ async def test_done_when_a_spot_job_recovers_by_itself_with_only_the_daemon_watc
         await wait_until(lambda: core.store.job(1).status == "RUNNING", 30, "the job running")  # type: ignore[union-attr]
         # Output is fetched as the job is checked; what a node printed after the last check is lost with it.
         await wait_until(lambda: "starting fresh" in skytui_cmd("jobs", "logs", "1").stdout, 20, "first output")
+        from skytui.core.storage import local
+
+        await wait_until(lambda: any(local.bucket_dir("train-spot-ckpt").glob("*/state.json")), 20,
+                         "a checkpoint in the bucket")
         pre = skytui_cmd("local", "preempt", "train-spot-1")
         assert pre.returncode == 0, pre.stderr
         await wait_until(lambda: core.store.job(1).status == "RUNNING"  # type: ignore[union-attr]
@@ -77,9 +81,11 @@ async def test_done_when_a_spot_job_recovers_by_itself_with_only_the_daemon_watc
         assert row["recoveries"] == 1 and row["status"] == "RUNNING" and row["region"] == "local-2"
         table = skytui_cmd("jobs")
         assert "train-spot" in table.stdout and "watched by the daemon" in table.stderr
-        # A new VM has an empty disk (as on a real cloud): both attempts' output is kept in order.
-        await wait_until(lambda: skytui_cmd("jobs", "logs", "1").stdout.count("starting fresh") == 2, 20,
+        # A new VM has an empty disk (as on a real cloud), but the checkpoint is in a local://
+        # bucket: attempt 2 resumes from it. Both attempts' output is kept in order.
+        await wait_until(lambda: "resuming from step" in skytui_cmd("jobs", "logs", "1").stdout, 20,
                          "the second attempt's output")
+        assert skytui_cmd("jobs", "logs", "1").stdout.count("starting fresh") == 1
         logs = skytui_cmd("jobs", "logs", "1")
         assert logs.stderr.index("attempt 1") < logs.stderr.index("attempt 2")
         status = json.loads(skytui_cmd("status", "--json").stdout)

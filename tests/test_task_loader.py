@@ -51,7 +51,8 @@ def test_full_task_reads_every_top_level_field() -> None:
     assert task.num_nodes == 3
     assert task.envs == {"MODEL": "llama", "LR": "0.001", "DEBUG": "true", "EMPTY": ""}
     assert task.secrets == {"HF_TOKEN": None}
-    assert task.file_mounts == {"/data": "~/datasets/x", "~/ckpt": "s3://bucket/ckpt"}
+    assert task.file_mounts == {"/data": "~/datasets/x"}
+    assert task.storage_mounts["~/ckpt"].url() == "s3://bucket/ckpt"  # a bucket: tests/test_storage_*
     assert task.setup == "pip install -r requirements.txt"
     assert task.run == "python train.py\necho done\n"
     assert task.resources == (Resources(),)
@@ -372,7 +373,7 @@ def test_yaml_syntax_error_points_at_the_problem() -> None:
     ("run: {a: 1}\n", "run", "expected a shell script, got a mapping"),
     ("envs: [A]\n", "envs", "expected a mapping"),
     ("envs:\n  A: [1, 2]\n", "envs.A", "expected a value, got a list"),
-    ("file_mounts:\n  /data: {source: s3://x}\n", "file_mounts./data", "storage mounts"),
+    ("file_mounts:\n  /data: {source: r2://xyz}\n", "file_mounts./data.source", "unknown bucket scheme"),
     ("file_mounts:\n  /data:\n", "file_mounts./data", "expected a local path"),
     ("resources: [A100]\n", "resources", "expected a mapping"),
     ("resources:\n  cpus: -2\n", "resources.cpus", "must be more than 0"),

@@ -144,6 +144,10 @@ def print_plan(task: Task) -> int:
     if p.candidates:
         print("Batch work goes to the cheapest region: latency does not matter to it. "
               "(Dev VMs go to the nearest: `skytui dev --dry-run`.)")
+    if task.storage_mounts:  # storage mounts: what each bucket will be on the nodes
+        from skytui.core.storage.attach import describe_mounts
+
+        print("\n".join(describe_mounts(task)))
     return 0
 
 

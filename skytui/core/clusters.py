@@ -257,6 +257,9 @@ async def down(core: Core, name: str, *, reason: str = "user-terminated") -> Non
     except ProviderError:
         insts = []
     ids = {i.id for i in insts} | {n.instance_id for n in core.store.nodes(name) if n.instance_id}
+    from skytui.core.storage.attach import release_cluster_buckets
+
+    await release_cluster_buckets(core, c)  # persistent: false; before the nodes go (s3/gcs use them)
     await core.provider(c.cloud).terminate(sorted(ids))
     for n in core.store.nodes(name):
         await core.ssh.drop(launcher.address(core, c, n))

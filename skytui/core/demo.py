@@ -5,23 +5,43 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from skytui.core.context import Core
 from skytui.errors import SkytuiError
+
+if TYPE_CHECKING:
+    from skytui.task.spec import Task
 
 log = logging.getLogger("skytui.demo")
 
 DEV_VMS = ("demo-dev-1", "demo-dev-2")
 JOB_NAME = "demo-train"
 PREEMPT_EVERY_S = 120.0  # "every couple of minutes": often enough to watch a recovery happen
-# A pure-shell "training" loop, so it runs on any machine; it resumes from its checkpoint.
-TRAIN = r"""ckpt="$HOME/demo-ckpt"; step=$(cat "$ckpt" 2>/dev/null || echo 0)
+CKPT_BUCKET = "skytui-demo-ckpt"
+# A pure-shell "training" loop, so it runs on any machine. Its checkpoint lives in a local://
+# bucket mounted at ~/ckpt (outside the node's disk), so a recovered attempt resumes from it;
+# one folder per job (SKYPILOT_TASK_ID stays the same across attempts).
+TRAIN = r"""ckpt="$HOME/ckpt/$SKYPILOT_TASK_ID"; mkdir -p "$ckpt"
+step=$(cat "$ckpt/step" 2>/dev/null || echo 0)
 echo "resuming at step $step"
 while [ "$step" -lt 100000 ]; do
   step=$((step + 1)); echo "step $step loss 0.$((RANDOM % 1000))"
-  [ $((step % 10)) -eq 0 ] && echo "$step" > "$ckpt" && echo "checkpoint at step $step"
-  sleep 1
+  if [ $((step % CKPT_EVERY)) -eq 0 ]; then
+    echo "$step" > "$ckpt/step.tmp" && mv "$ckpt/step.tmp" "$ckpt/step" && echo "checkpoint at step $step"
+  fi
+  sleep "$STEP_SECONDS"
 done"""
+
+
+def demo_task() -> Task:
+    """The demo's spot job: the loop above, its checkpoint in the demo's local bucket."""
+    from skytui.task.spec import Resources, Task
+    from skytui.task.storage import StorageMount
+
+    ckpt = StorageMount(path="~/ckpt", bucket=CKPT_BUCKET, store="local", named=True)
+    return Task(name=JOB_NAME, run=TRAIN, envs={"STEP_SECONDS": "1", "CKPT_EVERY": "10"},
+                storage_mounts={ckpt.path: ckpt}, resources=(Resources(cloud="local", use_spot=True),))
 
 
 @dataclass
@@ -65,13 +85,11 @@ def submit_demo_job(core: Core) -> tuple[int | None, str]:
     except ImportError:
         return None, "managed jobs are not in this build: the demo has no spot job"
     from skytui.store.models import JOB_TERMINAL
-    from skytui.task.spec import Resources, Task
 
     for j in core.store.jobs():
         if j.name == JOB_NAME and j.status not in JOB_TERMINAL:
             return j.id, ""
-    task = Task(name=JOB_NAME, run=TRAIN, resources=(Resources(cloud="local", use_spot=True),))
-    return submit(core, task, name=JOB_NAME), ""
+    return submit(core, demo_task(), name=JOB_NAME), ""
 
 
 async def preempt_demo_job(core: Core, stop: asyncio.Event, every: float = PREEMPT_EVERY_S) -> None:

@@ -41,9 +41,14 @@ def make_plan(core: Core, task: Task, blocked: Collection[Location] = ()) -> Pla
     from skytui.core.offerings import offerings_for
 
     cfg = core.config
-    return plan(task.resources, ordered=task.resources_ordered, num_nodes=task.num_nodes,
-                enabled_clouds=cfg.enabled_clouds, offerings=offerings_for(cfg),
-                allowed_regions=cfg.allowed_regions or None, blocked=blocked)
+    p = plan(task.resources, ordered=task.resources_ordered, num_nodes=task.num_nodes,
+             enabled_clouds=cfg.enabled_clouds, offerings=offerings_for(cfg),
+             allowed_regions=cfg.allowed_regions or None, blocked=blocked)
+    if task.storage_mounts:  # only clouds that can mount every bucket
+        from skytui.core.storage.attach import restrict_plan
+
+        p = restrict_plan(task, p)
+    return p
 
 
 def tier_fields(res: Resources | None, cand: Candidate) -> dict[str, Any]:
@@ -216,6 +221,10 @@ async def sync(core: Core, cluster: Cluster, nodes: list[Node], task: Task) -> N
 
     from skytui.remote.sync import sync_up
 
+    if task.storage_mounts:
+        from skytui.core.storage.attach import attach
+
+        await attach(core, cluster, nodes, task)
     if not task.workdir and not task.file_mounts and not task.workdir_git:
         return
     core.progress("sync", f"syncing files to {len(nodes)} node(s)", cluster=cluster.name, record=False)

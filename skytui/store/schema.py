@@ -156,6 +156,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY(cloud, region)
     );
     """,
+    # 4 (storage mounts): the buckets skytui created, so that only those are ever deleted
+    # (`persistent: false`, on `down` of their cluster or at the end of their managed job).
+    """
+    CREATE TABLE buckets(
+        store TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        cluster TEXT,
+        job_id INTEGER,
+        user TEXT NOT NULL,
+        persistent INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY(store, name)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ from skytui.task.fields import ENV_NAME, Reader
 from skytui.task.resources import RESOURCE_FIELDS, OutOfReach, resolve_resources
 from skytui.task.spec import GitWorkdir, Task
 from skytui.task.yamlnodes import MAX_CHARS, Node, compose_all, line_col
+from skytui.task.storage import StorageMount, is_bucket_url, read_mapping_mount, read_url_mount
 
 TASK_FIELDS = ("name", "workdir", "num_nodes", "envs", "secrets", "file_mounts", "setup", "run",
                "resources", "config")
@@ -174,7 +175,7 @@ def _load(root: Node | None, source: str, env_overrides: dict[str, str],
                                  f"{name} is in both envs and secrets", "keep it in one of them")
     with r.gather():
         if "file_mounts" in fields:
-            task.file_mounts = _file_mounts(r, fields["file_mounts"])
+            task.file_mounts, task.storage_mounts = _file_mounts(r, fields["file_mounts"])
     for script in ("setup", "run"):
         with r.gather():
             if script in fields:
@@ -226,21 +227,26 @@ def _is_null(node: Node) -> bool:
     return node.kind == "scalar" and node.value is None
 
 
-def _file_mounts(r: Reader, node: Node) -> dict[str, str]:
+def _file_mounts(r: Reader, node: Node) -> tuple[dict[str, str], dict[str, StorageMount]]:
+    """Local paths to sync, and bucket mounts (a mapping, or a bucket URL as the value)."""
     if _is_null(node):
-        return {}
+        return {}, {}
     out: dict[str, str] = {}
+    buckets: dict[str, StorageMount] = {}
     for remote, value in r.mapping(node, "file_mounts").items():
         field = f"file_mounts.{remote}"
         if not remote.strip():
             raise r.fail(node.keys[remote], "file_mounts", "empty remote path",
                          "write 'remote path: local path'")
         if value.kind == "map":
-            raise r.fail(value, field, "storage mounts (mappings) are not supported",
-                         "give a local path or a bucket URL such as s3://bucket/dir")
+            buckets[remote] = read_mapping_mount(r, remote, value, field)
+            continue
         local = r.text(value, field, allow_null=False, what="a local path or bucket URL")
+        if local and is_bucket_url(local):
+            buckets[remote] = read_url_mount(r, remote, value, field)
+            continue
         out[remote] = local or ""  # '~' is expanded by the launcher, on the right machine
-    return out
+    return out, buckets
 
 
 def _apply_env_overrides(task: Task, overrides: dict[str, str], source: str) -> None:

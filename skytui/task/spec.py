@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from skytui.task.storage import StorageMount
 
 RECOVERY_STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
@@ -93,6 +96,7 @@ class Task:
     source: str | None = None  # the file it came from, for messages
     workdir_git: GitWorkdir | None = None  # `workdir: {url, ref}`; then `workdir` is None
     notes: tuple[str, ...] = ()  # what the loader left out (alternatives no cloud has), for the plan
+    storage_mounts: dict[str, StorageMount] = field(default_factory=dict)  # remote path -> bucket
 
     def missing_envs(self) -> list[str]:
         return [k for k, v in {**self.envs, **self.secrets}.items() if v is None]

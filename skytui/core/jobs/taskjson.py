@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from skytui.task.spec import Accelerator, Autostop, GitWorkdir, JobRecovery, Resources, Task
+from skytui.task.storage import mounts_from_dicts
 
 
 def task_to_json(task: Task) -> str:
@@ -45,6 +46,7 @@ def task_from_dict(d: dict[str, Any]) -> Task:
         workdir_git=GitWorkdir(d["workdir_git"]["url"], d["workdir_git"].get("ref"))
         if d.get("workdir_git") else None,
         notes=tuple(d.get("notes") or ()),
+        storage_mounts=mounts_from_dicts(d.get("storage_mounts")),
     )
 
 

@@ -56,3 +56,11 @@ async def release_cluster(core: Core, job: Job, reason: str, *, extra_ids: tuple
             core.store.transition_cluster(c.name, ["INIT", "UP", "STOPPED", "PREEMPTED"], "TERMINATED",
                                           reason=reason, event=f"{c.name} torn down ({reason})")
     return sum(len(v) for v in by_cloud.values())
+
+
+async def release_job_buckets(core: Core, job: Job) -> None:
+    """Delete the buckets the job's attempts created with `persistent: false` (storage mounts)."""
+    from skytui.core.storage.attach import release_job_buckets as release
+
+    c = core.store.cluster(job.cluster) if job.cluster else None
+    await release(core, job.id, c)

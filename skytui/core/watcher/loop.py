@@ -16,7 +16,7 @@ from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.pipeline import waits_on_earlier_stage
 from skytui.core.jobs.secrets import forget_secrets
 from skytui.core.jobs.service import ACTIVE
-from skytui.core.jobs.teardown import release_cluster
+from skytui.core.jobs.teardown import release_cluster, release_job_buckets
 from skytui.core.refresh import Reconciled, list_regions, regions_to_watch
 from skytui.core.watcher import autostop
 from skytui.core.watcher.hooks import Stopping, crash_point
@@ -360,6 +360,7 @@ class Watcher:
             return
         job = store.job(job_id)
         if job is not None:
+            await release_job_buckets(self.core, job)  # persistent: false, while its nodes are up
             await release_cluster(self.core, job, status.lower())
         forget_secrets(job_id)
         self.forget(job_id)
@@ -464,6 +465,7 @@ class Watcher:
 
 async def cancel_now(core: Core, job: Job) -> None:
     """Tear the job's cluster down and end it CANCELLED (the watcher, or the CLI when none runs)."""
+    await release_job_buckets(core, job)
     await release_cluster(core, job, "cancelled")
     a = last_attempt(core.store, job.id)
     if a is not None:
