@@ -62,14 +62,14 @@ async def test_done_when_a_spot_job_recovers_by_itself_with_only_the_daemon_watc
     out = skytui_cmd("jobs", "launch", str(repo / "examples" / "train-spot.yaml"), "--spot", "--yes",
                      "--env", "TOTAL_STEPS=100000", "--env", "STEP_SECONDS=0.1")
     assert out.returncode == 0, out.stderr
-    assert "managed job 1 submitted (cluster train-spot-1)" in out.stdout
+    assert "managed job 1 submitted (cluster train-spot-job1)" in out.stdout
     assert "started the watcher daemon" in out.stdout
     core = make_core()
     try:
         await wait_until(lambda: core.store.job(1).status == "RUNNING", 30, "the job running")  # type: ignore[union-attr]
         # Output is fetched as the job is checked; what a node printed after the last check is lost with it.
         await wait_until(lambda: "starting fresh" in skytui_cmd("jobs", "logs", "1").stdout, 20, "first output")
-        pre = skytui_cmd("local", "preempt", "train-spot-1")
+        pre = skytui_cmd("local", "preempt", "train-spot-job1")
         assert pre.returncode == 0, pre.stderr
         await wait_until(lambda: core.store.job(1).status == "RUNNING"  # type: ignore[union-attr]
                          and core.store.job(1).attempts == 2, 30, "the recovery")  # type: ignore[union-attr]
@@ -83,7 +83,7 @@ async def test_done_when_a_spot_job_recovers_by_itself_with_only_the_daemon_watc
         logs = skytui_cmd("jobs", "logs", "1")
         assert logs.stderr.index("attempt 1") < logs.stderr.index("attempt 2")
         status = json.loads(skytui_cmd("status", "--json").stdout)
-        assert [(c["name"], c["job_id"]) for c in status] == [("train-spot-1", 1)]
+        assert [(c["name"], c["job_id"]) for c in status] == [("train-spot-job1", 1)]
         assert skytui_cmd("jobs", "cancel", "1").returncode == 0
         await wait_until(lambda: core.store.job(1).status == "CANCELLED", 30, "cancelled")  # type: ignore[union-attr]
     finally:

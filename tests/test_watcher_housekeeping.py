@@ -32,7 +32,7 @@ async def test_extras_are_terminated_and_orphans_reported_but_kept() -> None:
         await wait_status(core, job_id, "RUNNING")
         cloud = console(core)  # as another process would
         # A node of the same job from an older request (a crash between asking and recording).
-        (extra,) = await cloud.launch(_spec(core, f"job{job_id}-a0-local-local-2-b", f"train-{job_id}", job_id))
+        (extra,) = await cloud.launch(_spec(core, f"job{job_id}-a0-local-local-2-b", f"train-job{job_id}", job_id))
         (orphan,) = await cloud.launch(_spec(core, "someone-else-1", "not-in-state", None))
         await wait_until(lambda: len(live(core, job_id)) == 1, 15, "the extra terminated")
         await wait_until(lambda: any("orphan instance" in e.message for e in core.store.events()), 10, "orphan event")

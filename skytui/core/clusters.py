@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from skytui.core import launcher
 from skytui.core.context import Core
 from skytui.errors import NotFound, ProviderError, SkytuiError
-from skytui.names import validate_name
+from skytui.names import validate_name, validate_new_cluster_name
 from skytui.providers.base import Instance
 from skytui.store import Cluster, Node, current_user
 from skytui.task.spec import Task
@@ -55,6 +55,8 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
         raise SkytuiError(f"{task.source or 'task'}: envs {', '.join(missing)} have no value",
                           "give them with --env NAME=VALUE")
     existing = core.store.cluster(name)
+    if existing is None or existing.status == "TERMINATED":
+        validate_new_cluster_name(name)
     if existing is not None and existing.status == "UP":
         core.progress("reuse", f"cluster {name} is UP: reusing it", cluster=name, record=False)
         return await run_on(core, existing, task, detach=opts.detach_run, on_output=on_output)

@@ -15,7 +15,7 @@ from skytui.core.context import Core
 from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.secrets import forget_secrets
 from skytui.core.jobs.service import ACTIVE
-from skytui.core.jobs.teardown import release_cluster
+from skytui.core.jobs.teardown import owned_cluster, release_cluster
 from skytui.core.refresh import Reconciled, list_regions, regions_to_watch
 from skytui.core.watcher import autostop
 from skytui.core.watcher.hooks import Stopping, crash_point
@@ -199,7 +199,7 @@ class Watcher:
 
     def check_running(self, job: Job, listing: Reconciled, now: float) -> None:
         store = self.core.store
-        c = store.cluster(job.cluster or "")
+        c = owned_cluster(self.core, job)  # a same-named cluster of someone else's is no node of ours
         nodes = store.nodes(job.cluster or "") if c else []
         if c is None or not nodes or c.status == "TERMINATED":
             self.lost(job, None, [], "node-lost")
