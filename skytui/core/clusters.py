@@ -188,13 +188,17 @@ async def exec_on(core: Core, name: str, task: Task, *, detach: bool,
 
 
 async def _instances_of(core: Core, c: Cluster) -> list[Instance]:
-    """Every instance carrying the cluster's tag, recorded or not (an interrupted launch)."""
+    """Every instance of the cluster: recorded, or carrying its tag and this store's (an
+    interrupted launch). A same-named cluster of another store (a state file started afresh,
+    a colleague's sandbox) is never included."""
     provider = core.provider(c.cloud)
     regions = [c.region] if c.region else provider.regions()
+    recorded = {n.instance_id for n in core.store.nodes(c.name) if n.instance_id}
     found: list[Instance] = []
     for region in regions:
         found += [i for i in await provider.list_instances(region)
-                  if i.cluster == c.name and i.state != "terminated"]
+                  if i.cluster == c.name and i.state != "terminated"
+                  and (i.id in recorded or i.owned_by(core.store.store_id))]
     return found
 
 

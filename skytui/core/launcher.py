@@ -81,7 +81,7 @@ async def provision(core: Core, cluster: str, task: Task, p: Plan, *, request_ba
             cluster=cluster, num_nodes=task.num_nodes, region=cand.region, zone=cand.zone or "",
             instance_type=cand.instance_type, spot=cand.spot, user=current_user(),
             ssh_public_key=public_key, job_id=job_id, accelerator=cand.accelerator,
-            accelerator_count=cand.accelerator_count,
+            accelerator_count=cand.accelerator_count, store_id=core.store.store_id,
             node_env=tuple(node_env(cluster, r, task.num_nodes) for r in range(task.num_nodes)))
         core.progress("provision", f"asking {cand.cloud} for {task.num_nodes} x {cand.instance_type}"
                       f"{' (spot)' if cand.spot else ''} in {cand.region}/{cand.zone}",

@@ -140,6 +140,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX usage_still_open ON usage_intervals(started_at) WHERE ended_at IS NULL;
     """,
+    # 3 (hardening, issue 12): this store's identity. Every instance it launches carries it as a
+    # tag, so a store started afresh (the old file lost or moved aside) never takes the old
+    # store's instances for its own: job ids restart, identities do not.
+    """
+    CREATE TABLE store_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO store_meta(key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,7 +20,8 @@ def job_regions(core: Core, job: Job) -> set[tuple[str, str]]:
 
 
 def belongs_to(i: Instance, job: Job) -> bool:
-    """Ownership is the job id tag, never the name: a name can be the user's own cluster."""
+    """The job id tag, never the name (a name can be the user's own cluster); callers also
+    require the store tag (`Instance.owned_by`): job ids repeat across stores."""
     return i.job_id == job.id
 
 
@@ -34,7 +35,7 @@ async def live_instances(core: Core, job: Job, regions: set[tuple[str, str]] | N
     found: list[Instance] = []
     for cloud, region in sorted(regions if regions is not None else job_regions(core, job)):
         found += [i for i in await core.provider(cloud).list_instances(region)
-                  if belongs_to(i, job) and i.state != "terminated"]
+                  if belongs_to(i, job) and i.owned_by(core.store.store_id) and i.state != "terminated"]
     return found
 
 

@@ -57,7 +57,7 @@ def _reuse_in_place(w: Watcher, job: Job) -> str | None:
         return None
     if prev.ended_at is None:
         return c.request_id if prev.request_id == c.request_id and prev.request_id != request_base(
-            job.id, prev.attempt) else None
+            job.id, prev.attempt, w.core.store.store_id) else None
     return c.request_id if (prev.end_reason or "").startswith("exit-code") else None
 
 
@@ -175,7 +175,8 @@ async def _adopt(w: Watcher, job: Job, p: Plan, base: str) -> Plan:
     found: list[Instance] = []
     for cloud, region in regions:
         found += [i for i in await w.core.provider(cloud).list_instances(region)
-                  if i.request_id.startswith(base + "-") and i.state != "terminated"]
+                  if i.request_id.startswith(base + "-") and i.state != "terminated"
+                  and i.owned_by(w.core.store.store_id)]
     if not found:
         return p
     i = found[0]

@@ -422,22 +422,29 @@ class Watcher:
         alive = [i for insts in listing.instances.values() for i in insts if i.state != "terminated"]
         seen_orphans: set[str] = set()
         ended: dict[int, Job | None] = {}
+        mine = store.store_id
         for i in alive:
-            job: Job | None = active.get(i.job_id) if i.job_id is not None else None
-            if job is None and i.job_id is not None:
+            # A job id means nothing without this store's tag: a store started afresh numbers
+            # its jobs from 1 again, and the old store's instances are not ours to judge.
+            ours = i.owned_by(mine)
+            job: Job | None = active.get(i.job_id) if i.job_id is not None and ours else None
+            if job is None and i.job_id is not None and ours:
                 if i.job_id not in ended:
                     ended[i.job_id] = store.job(i.job_id)
                 job = ended[i.job_id]
             if job is None:
+                other_store = i.store_id is not None and not ours
                 # Re-read before calling it an orphan: a launch may have recorded its cluster
                 # after this round read the store but before the cloud listed the instance.
-                if i.cluster not in known and store.cluster(i.cluster) is None:
+                if other_store or (i.cluster not in known and store.cluster(i.cluster) is None):
                     seen_orphans.add(i.id)
                     if i.id not in self.orphans:
                         self.orphans[i.id] = i
+                        why = ("was launched by another skytui state store" if other_store
+                               else "carries our tags but the state does not know it")
                         self.event(None, f"orphan instance {i.id} (cluster {i.cluster}) in {i.region}/{i.zone}: "
-                                         "carries our tags but the state does not know it; not touched "
-                                         "(`skytui local ls`)", cluster=i.cluster, reason="orphan")
+                                         f"{why}; not touched (`skytui local ls`)", cluster=i.cluster,
+                                   reason="orphan")
                 continue
             if self.busy(job.id) or job.id in self.probes and not self.probes[job.id].done():
                 continue  # an attempt in flight owns its instances
