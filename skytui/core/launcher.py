@@ -165,12 +165,13 @@ def address(core: Core, cluster: Cluster | str, node: Node):  # type: ignore[no-
 async def wait_ssh(core: Core, cluster: Cluster | str, nodes: list[Node], timeout: float = 30.0) -> None:
     """The node process writes its port once listening, but make sure SSH answers."""
     from skytui.remote.exec import run
+    from skytui.remote.marks import as_probe
 
     async def one(n: Node) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                await run(core.ssh, address(core, cluster, n), "true", timeout=10)
+                await run(core.ssh, address(core, cluster, n), as_probe("true"), timeout=10)
                 return
             except RemoteError:
                 if time.monotonic() > deadline:

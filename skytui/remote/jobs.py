@@ -18,6 +18,7 @@ from typing import Literal
 
 from skytui.errors import RemoteError
 from skytui.remote.exec import run, with_env
+from skytui.remote.marks import as_probe
 from skytui.remote.pool import NodeAddress, SSHPool
 
 JOBS_DIR = ".skytui/jobs"  # relative to the node user's HOME
@@ -137,7 +138,7 @@ def states_command() -> str:
 
 async def states(pool: SSHPool, addr: NodeAddress) -> dict[str, JobState]:
     """Every job on the node and its state, in one round trip (cheap enough to poll)."""
-    result = await run(pool, addr, states_command())
+    result = await run(pool, addr, as_probe(states_command()))
     if not result.ok:
         raise RemoteError(f"{addr.alias}: cannot read job states: {result.stderr.strip()}")
     return parse_states(result.stdout)
