@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from skytui.config_model import Config, LocalPriceSettings, LocalSettings, ZoneCapacity
 from skytui.errors import ConfigError
+from skytui.names import USER_NAME_RE
 
 if TYPE_CHECKING:
     from skytui.yamlsrc import Source
@@ -67,6 +68,9 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
         kw["private_ips_only"] = v.boolean("private_ips_only", data["private_ips_only"])
     if "ssh_user" in data and data["ssh_user"] is not None:
         kw["ssh_user"] = v.string("ssh_user", data["ssh_user"])
+        if not USER_NAME_RE.fullmatch(kw["ssh_user"]):  # it is written into the SSH config verbatim
+            raise v.bad("ssh_user", f"{kw['ssh_user']!r} is not a valid user name",
+                        "use letters, digits, '_', '.', '-' (at most 32), starting with a letter or '_'")
     if "theme" in data:
         kw["theme"] = v.string("theme", data["theme"])
     if "autostop" in data:

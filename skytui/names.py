@@ -42,3 +42,16 @@ def validate_new_cluster_name(name: str) -> str:
         raise NameError_(f"cluster name {name!r} is reserved for managed jobs' clusters (NAME-jobID)",
                          "pick a name that does not end in -job<digits>")
     return name
+
+
+# A POSIX-portable login name (useradd's default rule, 32 characters): it goes into the SSH
+# config verbatim, where a space or a newline would break or rewrite every `ssh` of the user.
+USER_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
+
+
+def validate_user_name(value: object, where: str) -> str:
+    """Return `value` if it is a login name, else a one-line error naming where it came from."""
+    if not isinstance(value, str) or not USER_NAME_RE.fullmatch(value):
+        raise NameError_(f"{where}: {value!r} is not a valid user name",
+                         "use letters, digits, '_', '.', '-' (at most 32), starting with a letter or '_'")
+    return value

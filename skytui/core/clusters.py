@@ -57,6 +57,7 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
     existing = core.store.cluster(name)
     if existing is None or existing.status == "TERMINATED":
         validate_new_cluster_name(name)
+        _refuse_users_host(name, task.num_nodes)
     if existing is not None and existing.status == "UP":
         core.progress("reuse", f"cluster {name} is UP: reusing it", cluster=name, record=False)
         return await run_on(core, existing, task, detach=opts.detach_run, on_output=on_output)
@@ -92,6 +93,20 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
         raise
     cluster = get_cluster(core, name)
     return await run_on(core, cluster, task, detach=opts.detach_run, on_output=on_output)
+
+
+def _refuse_users_host(name: str, num_nodes: int) -> None:
+    """A new cluster may not take over a Host the user already has in ~/.ssh/config."""
+    from skytui.core.context import ssh_dir
+    from skytui.core.sshconfig import SSHConfig
+    from skytui.errors import NameError_
+
+    cfg = SSHConfig(ssh_dir())
+    mine = cfg.user_hosts()
+    for alias in [name, *(f"{name}-worker{i}" for i in range(1, num_nodes))]:
+        if alias in mine:
+            raise NameError_(f"cluster name {name!r}: `Host {alias}` is already in {cfg.user_config()}",
+                             "pick another cluster name (your own entry is kept as it is)")
 
 
 async def _bring_up(core: Core, name: str, task: Task, p: launcher.Plan, request_base: str) -> None:

@@ -132,7 +132,12 @@ async def wait_ready(core: Core, prov: Provisioned, *, timeout: float = SSH_READ
 
 
 def ssh_user(core: Core, cloud: str) -> str:
-    return core.config.ssh_user or current_user()
+    """The user to SSH in as; checked as a login name, since it is written into the SSH config."""
+    from skytui.names import validate_user_name
+
+    if core.config.ssh_user:
+        return validate_user_name(core.config.ssh_user, "config.yaml: ssh_user")
+    return validate_user_name(current_user(), "your login name ($LOGNAME / $USER)")
 
 
 def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> None:
@@ -147,9 +152,11 @@ def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> 
                               for n in nodes])
     key_path, _ = core.user_key
     user = ssh_user(core, cloud)
-    SSHConfig(d).set_cluster(cluster, [
+    notes = SSHConfig(d).set_cluster(cluster, [
         HostEntry(alias=n.alias, host=n.host or "127.0.0.1", port=n.port or 22, user=user,
                   key_path=key_path, known_hosts=str(known)) for n in nodes])
+    for note in notes:
+        core.progress("ssh", note, cluster=cluster, reason="ssh-config")
 
 
 def address(core: Core, cluster: Cluster | str, node: Node):  # type: ignore[no-untyped-def]
