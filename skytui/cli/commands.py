@@ -267,14 +267,26 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
     elif args.command == "stop":
         confirm(f"Stop {', '.join(names)}? Running jobs end; disks are kept.", args.yes)
     verb = {"stop": clusters.stop, "start": clusters.start, "down": clusters.down}[args.command]
+    purge = bool(getattr(args, "purge", False))
+    failed: list[SkytuiError] = []
 
     async def go(core: Core) -> None:
         for n in names:
-            await verb(core, n)
+            try:  # one cluster that cannot be handled must not hold the others back
+                if args.command == "down":
+                    warning = await clusters.down(core, n, purge=purge)
+                    if warning:
+                        sys.stderr.write(f"skytui: warning: {warning}\n")
+                else:
+                    await verb(core, n)
+            except SkytuiError as exc:
+                failed.append(exc)
+                sys.stderr.write(f"skytui: error: {exc}\n")
+                continue
             print(f"{n}: {args.command} done")
 
     run_core(go, progress=False)
-    return 0
+    return max((e.exit_code for e in failed), default=0)
 
 
 def cmd_autostop(args: argparse.Namespace) -> int:

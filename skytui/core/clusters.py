@@ -262,25 +262,53 @@ def _candidate_of(c: Cluster) -> launcher.Candidate:
                               (c.on_demand_price_per_hour or 0) / max(1, c.num_nodes))
 
 
-async def down(core: Core, name: str, *, reason: str = "user-terminated") -> None:
-    """Terminate every node of the cluster (recorded or only tagged) and forget its SSH entries."""
+async def down(core: Core, name: str, *, reason: str = "user-terminated", purge: bool = False) -> str | None:
+    """Terminate every node of the cluster (recorded or only tagged) and forget its SSH entries.
+
+    When its cloud cannot be reached, nothing is forgotten unless `purge`: then the record goes
+    and the returned line says which instances may still be running (and billing) there.
+    """
+    c = get_cluster(core, name)
+    recorded = sorted({n.instance_id for n in core.store.nodes(name) if n.instance_id})
+    try:
+        try:
+            insts = await _instances_of(core, c)
+        except ProviderError:
+            insts = []
+        ids = {i.id for i in insts} | set(recorded)
+        await core.provider(c.cloud).terminate(sorted(ids))
+    except Exception as exc:  # any failure of the cloud: its instances are in an unknown state
+        where = f"{c.cloud} {c.region or ''}".strip()
+        left = ", ".join(recorded) or "none recorded; the launch may have started some"
+        if not purge:
+            raise SkytuiError(
+                f"cannot reach {where} to tear down {name} ({_one_line(exc)}); nothing was changed",
+                f"fix the cloud's access and retry, or `skytui down --purge {name}` to forget it "
+                f"(instances: {left})") from None
+        warning = (f"{name}: forgot the record without reaching {where} ({_one_line(exc)}); these "
+                   f"instances may still run and bill there, check its console: {left}")
+        _forget(core, c, reason="purged", event=warning)
+        return warning
+    for n in core.store.nodes(name):
+        await core.ssh.drop(launcher.address(core, c, n))
+    _forget(core, c, reason=reason, event=f"{name} torn down")
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def _forget(core: Core, c: Cluster, *, reason: str, event: str) -> None:
     from skytui.core.context import ssh_dir
     from skytui.core.sshconfig import SSHConfig
 
-    c = get_cluster(core, name)
-    try:
-        insts = await _instances_of(core, c)
-    except ProviderError:
-        insts = []
-    ids = {i.id for i in insts} | {n.instance_id for n in core.store.nodes(name) if n.instance_id}
-    await core.provider(c.cloud).terminate(sorted(ids))
-    for n in core.store.nodes(name):
-        await core.ssh.drop(launcher.address(core, c, n))
+    name = c.name
     core.store.close_usage(name, "down")
     SSHConfig(ssh_dir()).remove_cluster(name)
     (ssh_dir() / f"known_hosts-{name}").unlink(missing_ok=True)
     core.store.transition_cluster(name, ["INIT", "UP", "STOPPED", "PREEMPTED"], "TERMINATED",
-                                  reason=reason, event=f"{name} torn down")
+                                  reason=reason, event=event)
 
 
 def set_autostop(core: Core, name: str, minutes: int | None, down_after: bool) -> None:
