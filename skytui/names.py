@@ -6,7 +6,7 @@ import re
 
 from skytui.errors import NameError_
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,62}\Z")
 
 
 def validate_name(name: str, what: str = "cluster name") -> str:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from skytui.cli.output import StageLog, confirm, money, table
 from skytui.core.context import Core
 from skytui.errors import NotAvailableYet, SkytuiError
+from skytui.task.fields import ENV_NAME
 from skytui.task.spec import Task
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ def parse_envs(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not key or not key.replace("_", "a").isalnum() or key[0].isdigit():
+        if not ENV_NAME.fullmatch(key):  # ASCII only: str.isalnum() let 'ñ' through to the shell
             raise SkytuiError(f"--env {item!r}: not NAME=VALUE with a valid name", "e.g. --env BATCH=32")
         if not sep:
             if key not in os.environ:
