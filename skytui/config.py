@@ -19,6 +19,7 @@ STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 # key -> (type check, description) for the flat settings; nested sections are handled below.
 _TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
         "watcher", "dashboard", "telemetry", "theme", "local")
+_TOP = (*_TOP, "retention")  # hardening (issue 12): how long history is kept
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -112,7 +113,19 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
                                                         minimum=0.5)
     if "local" in data:
         kw["local"] = _local(v, data["local"])
+    if "retention" in data:
+        kw.update(_retention(v, data["retention"]))
     return Config(**kw)
+
+
+def _retention(v: _Validator, raw: Any) -> dict[str, Any]:
+    """`retention: {events_days, gpu_minutes_days}`; 0 keeps everything."""
+    r = v.section("retention", raw, ("events_days", "gpu_minutes_days"))
+    out: dict[str, Any] = {}
+    for key in ("events_days", "gpu_minutes_days"):
+        if key in r:
+            out[f"retention_{key}"] = v.number(f"retention.{key}", r[key], minimum=0)
+    return out
 
 
 def _local(v: _Validator, raw: Any) -> LocalSettings:

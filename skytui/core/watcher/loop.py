@@ -73,6 +73,7 @@ class Watcher:
         self.stopping = False
         self.last_round_at: float | None = None
         self.jobs_watched = 0
+        self.last_prune: float | None = None
 
     # -- the loop -------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -174,6 +175,21 @@ class Watcher:
             self.reconcile(job, listing)
         self.extras_and_orphans(listing, {j.id: j for j in jobs}, clusters)
         self.autostop.maybe_check(clusters, listing)
+        self.maybe_prune()
+
+    def maybe_prune(self) -> None:
+        """At most once an hour: drop events and GPU minutes past their retention (config)."""
+        from skytui.store.retention import PRUNE_EVERY_S, prune
+
+        now = time.monotonic()
+        if self.last_prune is not None and now - self.last_prune < PRUNE_EVERY_S:
+            return
+        self.last_prune = now
+        cfg = self.core.config
+        done = prune(self.core.store, self.core.clock(), events_days=cfg.retention_events_days,
+                     gpu_minutes_days=cfg.retention_gpu_minutes_days)
+        if done.events or done.gpu_minutes:
+            log.info("retention: pruned %d events and %d GPU minutes", done.events, done.gpu_minutes)
 
     def reconcile(self, job: Job, listing: Reconciled) -> None:
         from skytui.core.watcher.attempt import run_attempt
