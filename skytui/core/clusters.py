@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from skytui.core import launcher
 from skytui.core.context import Core
+from skytui.core.watcher.hooks import crash_point
 from skytui.errors import NotFound, ProviderError, SkytuiError
 from skytui.names import validate_name, validate_new_cluster_name
 from skytui.providers.base import Instance
@@ -81,6 +82,7 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
                                          f"{cand.region}/{cand.zone} ({cand.instance_type})"):
             raise SkytuiError(f"cluster {name} is being launched by another process",
                               "wait for it, or `skytui down` it")
+    crash_point("launch-recorded", 0)
     try:
         await _bring_up(core, name, task, p, request_base)
     except Exception as exc:
@@ -112,6 +114,7 @@ def _refuse_users_host(name: str, num_nodes: int) -> None:
 async def _bring_up(core: Core, name: str, task: Task, p: launcher.Plan, request_base: str) -> None:
     """Provision, wait for SSH, pin host keys and publish SSH names; then the cluster is UP."""
     prov = await launcher.provision(core, name, task, p, request_base=request_base)
+    crash_point("launch-provisioned", 0)
     c = prov.candidate
     core.store.update_cluster(
         name, cloud=c.cloud, region=c.region, zone=c.zone, instance_type=c.instance_type,

@@ -84,6 +84,8 @@ class Database:
             try:
                 self.conn = self._open()
                 self._migrate()
+                st = os.stat(path)
+                self._identity = (st.st_dev, st.st_ino)
                 return
             except sqlite3.DatabaseError as exc:
                 with contextlib.suppress(Exception):
@@ -182,6 +184,17 @@ class Database:
                               "another skytui process holds it; retry, or stop it")
         return StateError(f"{self.path}: could not save to the state database ({exc}); nothing was "
                           "changed", "free disk space or make its folder writable, then try again")
+
+    def replaced(self) -> bool:
+        """True when the file at our path is no longer the one we opened (deleted, moved aside,
+        replaced): our connection then reads and writes a file nobody else will ever see."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False  # cannot tell (an I/O error): not a reason to stop
+        return (st.st_dev, st.st_ino) != getattr(self, "_identity", (st.st_dev, st.st_ino))
 
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap probe for live views."""

@@ -7,6 +7,8 @@ import signal
 
 CRASH_ENV = "SKYTUI_CRASH_AT"  # "STEP" or "STEP:ATTEMPT", e.g. "after-launch:2"
 STEPS = ("before-launch", "after-launch", "after-ssh", "after-setup")
+# Named points of a user's `skytui launch` (the CLI or the app), for the same kind of test.
+LAUNCH_STEPS = ("launch-recorded", "launch-provisioned")
 
 
 class Stopping(Exception):

@@ -26,7 +26,7 @@ from skytui.core.watcher.settings import WatcherSettings
 # Between rounds, how often to ask the providers' change feeds whether something happened.
 CHANGE_CHECK_SECONDS = 0.25
 from skytui.core.watcher.strategy import Backoff
-from skytui.errors import RemoteError
+from skytui.errors import RemoteError, SkytuiError
 from skytui.providers.base import SPOT_PREEMPTED, Instance
 from skytui.store import Cluster
 from skytui.store.models import JOB_TERMINAL, Job
@@ -81,11 +81,19 @@ class Watcher:
         self.report("active")
         try:
             while not stop.is_set():
+                if self.core.store.db.replaced():
+                    # Acting on a deleted (or replaced) state file would judge the clouds by a
+                    # history nobody else sees: stop, so the next watcher opens the real one.
+                    log.error("the state database %s was deleted or replaced under this watcher; "
+                              "stopping (instances are left as they are)", self.core.store.db.path)
+                    break
                 started = time.monotonic()
                 # Taken before the round lists: a change that lands while it runs still wakes us.
                 tokens = self._change_tokens()
                 try:
                     await self.round()
+                except SkytuiError as exc:  # disk full, a state file locked: said, tried again
+                    log.error("watcher round failed: %s", exc)
                 except Exception:  # one bad round must not end the watching
                     log.exception("watcher round failed")
                 self.report("active")
@@ -206,7 +214,10 @@ class Watcher:
         if self.busy(job.id):
             return
         if job.status in ("PENDING", "RECOVERING"):
-            if job.next_try_at is None or now >= job.next_try_at:
+            # A wait longer than any backoff means the clock stepped back: retry now, not in hours.
+            stepped_back = job.next_try_at is not None and \
+                job.next_try_at - now > 2 * self.settings.backoff_max_seconds
+            if job.next_try_at is None or now >= job.next_try_at or stepped_back:
                 self.spawn(job.id, run_attempt(self, job.id))
         elif job.status == "STARTING":  # interrupted by a crash or a stop: resume it
             self.spawn(job.id, run_attempt(self, job.id))
