@@ -17,6 +17,7 @@ from skytui.config_model import (
     ZoneCapacity,
 )
 from skytui.errors import ConfigError
+from skytui.names import USER_NAME_RE
 
 if TYPE_CHECKING:
     from skytui.yamlsrc import Source
@@ -26,7 +27,8 @@ STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
 # key -> (type check, description) for the flat settings; nested sections are handled below.
 _TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
-        "watcher", "dashboard", "telemetry", "theme", "local", "aws", "gcp", "ssh_proxy", "nearest")
+        "watcher", "dashboard", "telemetry", "theme", "local", "aws", "gcp", "ssh_proxy", "nearest",
+        "retention")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -76,6 +78,9 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
         kw["private_ips_only"] = v.boolean("private_ips_only", data["private_ips_only"])
     if "ssh_user" in data and data["ssh_user"] is not None:
         kw["ssh_user"] = v.string("ssh_user", data["ssh_user"])
+        if not USER_NAME_RE.fullmatch(kw["ssh_user"]):  # it is written into the SSH config verbatim
+            raise v.bad("ssh_user", f"{kw['ssh_user']!r} is not a valid user name",
+                        "use letters, digits, '_', '.', '-' (at most 32), starting with a letter or '_'")
     if "theme" in data:
         kw["theme"] = v.string("theme", data["theme"])
     if "autostop" in data:
@@ -136,6 +141,8 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
         kw["ssh_proxy"] = _ssh_proxy(v, data["ssh_proxy"])
     if "nearest" in data:
         kw["nearest"] = _nearest(v, data["nearest"], kw.get("local"))
+    if "retention" in data:
+        kw.update(_retention(v, data["retention"]))
     return Config(**kw)
 
 
@@ -202,6 +209,16 @@ def _nearest(v: _Validator, raw: Any, local: LocalSettings | None) -> Any:
     if "probe_seconds" in n:
         kw["probe_seconds"] = v.number("nearest.probe_seconds", n["probe_seconds"], minimum=0.05)
     return NearestSettings(**kw)
+
+
+def _retention(v: _Validator, raw: Any) -> dict[str, Any]:
+    """`retention: {events_days, gpu_minutes_days}`; 0 keeps everything."""
+    r = v.section("retention", raw, ("events_days", "gpu_minutes_days"))
+    out: dict[str, Any] = {}
+    for key in ("events_days", "gpu_minutes_days"):
+        if key in r:
+            out[f"retention_{key}"] = v.number(f"retention.{key}", r[key], minimum=0)
+    return out
 
 
 def _local(v: _Validator, raw: Any) -> LocalSettings:

@@ -89,6 +89,10 @@ class Config:
     telemetry_interval_seconds: float = 5.0
     theme: str = "skytui-dark"
     local: LocalSettings = field(default_factory=LocalSettings)
+    # hardening (issue 12): the event log and per-minute GPU history are pruned past these ages
+    # (0 keeps everything); cost intervals, jobs and attempts are never pruned.
+    retention_events_days: float = 90.0
+    retention_gpu_minutes_days: float = 30.0
     aws: AwsSettings = field(default_factory=AwsSettings)
     gcp: GcpSettings = field(default_factory=GcpSettings)
     ssh_proxy: dict[str, SshProxy] = field(default_factory=dict)  # "aws", "aws/us-east-1", "gcp", ...

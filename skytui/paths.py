@@ -53,5 +53,14 @@ def local_cloud_dir() -> Path:
     return _private_dir(str(data_dir() / "local"))
 
 
+def package_parent() -> Path:
+    """The folder that holds this skytui package: where `python -m skytui...` children start.
+
+    `-m` looks in the working folder first, so a child started elsewhere could import a
+    different `skytui/` that happens to lie there (a checkout, a namesake) instead of this one.
+    """
+    return Path(__file__).resolve().parents[1]
+
+
 def user_themes_dir() -> Path:
     return Path(user_config_dir(APP)) / "themes"

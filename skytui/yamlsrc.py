@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skytui.errors import SpecError
-from skytui.task.yamlnodes import Node, compose
+from skytui.task.yamlnodes import MAX_NODES, Node, compose
+
+# Readers of plain data get every alias expanded; the task loader shares alias nodes instead.
+# Expansion is capped like the task loader's node count, so an alias nest costs nothing.
+MAX_EXPANDED = MAX_NODES
 
 
 @dataclass
@@ -38,11 +42,24 @@ def load(text: str, file: str, cls: type[SpecError]) -> Source:
     src = Source(None, file, {"": (1, 1)})
     node = compose(text, file, cls)
     if node is not None:
-        src.data = _plain(node, "", src.positions)
+        budget = [MAX_EXPANDED]
+        try:
+            src.data = _plain(node, "", src.positions, budget)
+        except _TooBig as big:
+            raise cls(f"aliases expand to more than {MAX_EXPANDED} values", "write the values out, or "
+                      "use fewer nested aliases", file=file, line=big.line, col=big.col) from None
     return src
 
 
-def _plain(node: Node, path: str, positions: dict[str, tuple[int, int]]) -> Any:
+class _TooBig(Exception):
+    def __init__(self, line: int, col: int) -> None:
+        self.line, self.col = line, col
+
+
+def _plain(node: Node, path: str, positions: dict[str, tuple[int, int]], budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig(node.line, node.col)
     positions.setdefault(path, (node.line, node.col))
     if node.kind == "map":
         out = {}
@@ -50,8 +67,8 @@ def _plain(node: Node, path: str, positions: dict[str, tuple[int, int]]) -> Any:
             sub = f"{path}.{key}" if path else str(key)
             key_node = node.keys.get(key)
             positions[sub] = (key_node.line, key_node.col) if key_node else (child.line, child.col)
-            out[key] = _plain(child, sub, positions)
+            out[key] = _plain(child, sub, positions, budget)
         return out
     if node.kind == "seq":
-        return [_plain(child, f"{path}[{i}]", positions) for i, child in enumerate(node.value)]
+        return [_plain(child, f"{path}[{i}]", positions, budget) for i, child in enumerate(node.value)]
     return node.value

@@ -62,7 +62,7 @@ async def test_done_when_a_spot_job_recovers_by_itself_with_only_the_daemon_watc
     out = skytui_cmd("jobs", "launch", str(repo / "examples" / "train-spot.yaml"), "--spot", "--yes",
                      "--env", "TOTAL_STEPS=100000", "--env", "STEP_SECONDS=0.1")
     assert out.returncode == 0, out.stderr
-    assert "managed job 1 submitted (cluster train-spot-1)" in out.stdout
+    assert "managed job 1 submitted (cluster train-spot-job1)" in out.stdout
     assert "started the watcher daemon" in out.stdout
     core = make_core()
     try:
@@ -73,7 +73,7 @@ async def test_done_when_a_spot_job_recovers_by_itself_with_only_the_daemon_watc
 
         await wait_until(lambda: any(local.bucket_dir("train-spot-ckpt").glob("*/state.json")), 20,
                          "a checkpoint in the bucket")
-        pre = skytui_cmd("local", "preempt", "train-spot-1")
+        pre = skytui_cmd("local", "preempt", "train-spot-job1")
         assert pre.returncode == 0, pre.stderr
         await wait_until(lambda: core.store.job(1).status == "RUNNING"  # type: ignore[union-attr]
                          and core.store.job(1).attempts == 2, 30, "the recovery")  # type: ignore[union-attr]
@@ -89,7 +89,7 @@ async def test_done_when_a_spot_job_recovers_by_itself_with_only_the_daemon_watc
         logs = skytui_cmd("jobs", "logs", "1")
         assert logs.stderr.index("attempt 1") < logs.stderr.index("attempt 2")
         status = json.loads(skytui_cmd("status", "--json").stdout)
-        assert [(c["name"], c["job_id"]) for c in status] == [("train-spot-1", 1)]
+        assert [(c["name"], c["job_id"]) for c in status] == [("train-spot-job1", 1)]
         assert skytui_cmd("jobs", "cancel", "1").returncode == 0
         await wait_until(lambda: core.store.job(1).status == "CANCELLED", 30, "cancelled")  # type: ignore[union-attr]
     finally:

@@ -46,7 +46,7 @@ def test_submit_names_the_cluster_and_the_queue_has_the_documented_shape(capsys:
     job_id = submit(core, job_task(name="my-train"))
     rows = queue_rows(core)
     assert [list(r) for r in rows] == [QUEUE_KEYS]
-    assert rows[0]["cluster"] == f"my-train-{job_id}" and rows[0]["status"] == "PENDING" and rows[0]["spot"]
+    assert rows[0]["cluster"] == f"my-train-job{job_id}" and rows[0]["status"] == "PENDING" and rows[0]["spot"]
     assert main(["jobs", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["id"] == job_id
 

@@ -61,3 +61,43 @@ def test_probe_without_sessions_line_is_not_idle() -> None:
     assert parse_idle("") == IdleState(idle=False, running_jobs=0, sessions=0)
     assert parse_idle("a exited 0\nsessions 0\n").idle
     assert parse_idle("a running -\nsessions 0\n") == IdleState(False, 1, 0)
+
+
+# Issue 12, fault 3: `ssh node 'sleep 240'` and SFTP were not activity, and autostop stopped the VM.
+async def test_a_non_interactive_command_keeps_the_node_busy(node: RunningNode, pool: SSHPool) -> None:
+    conn = await pool.connection(node.addr)
+    proc = await conn.create_process("sleep 300")
+
+    async def counted() -> bool:
+        return (await probe(pool, node)).sessions == 1
+
+    await wait_for(counted, what="the command to be counted")
+    proc.kill()
+    proc.close()
+
+    async def released() -> bool:
+        return (await probe(pool, node)).idle
+
+    await wait_for(released, what="the command to be forgotten")
+
+
+async def test_an_open_sftp_session_keeps_the_node_busy(node: RunningNode, pool: SSHPool) -> None:
+    conn = await pool.connection(node.addr)
+    sftp = await conn.start_sftp_client()
+
+    async def counted() -> bool:
+        return (await probe(pool, node)).sessions == 1
+
+    await wait_for(counted, what="the SFTP session to be counted")
+    sftp.exit()
+    await sftp.wait_closed()
+
+    async def released() -> bool:
+        return (await probe(pool, node)).idle
+
+    await wait_for(released, what="the SFTP session to be forgotten")
+
+
+async def test_the_probes_own_commands_are_not_activity(node: RunningNode, pool: SSHPool) -> None:
+    results = await asyncio.gather(*(probe(pool, node) for _ in range(5)))
+    assert all(r.idle for r in results)

@@ -174,7 +174,7 @@ def _step(ckpt: Path) -> int:
 
 
 async def test_the_demo_spot_job_resumes_from_its_checkpoint_after_a_preemption() -> None:
-    """`skytui --demo` then `skytui local preempt demo-train-1`: not back to step 0."""
+    """`skytui --demo` then `skytui local preempt demo-train-job1`: not back to step 0."""
     from skytui.core.demo import CKPT_BUCKET, demo_task
 
     core = make_core()

@@ -18,9 +18,9 @@ from skytui.store import Store
 @pytest.mark.slow
 async def test_demo_fleet_comes_up_and_its_spot_job_gets_preempted(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from skytui.core.clusters import LaunchOptions, launch
+    from skytui.providers.base import LaunchSpec
     from skytui.providers.local.provider import LocalCloud
-    from skytui.task.spec import Resources, Task
+    from skytui.store import current_user
 
     real_nodes_env(monkeypatch)
     core = Core(config=Config(), store=Store(tmp_path / "state.db"))
@@ -32,11 +32,14 @@ async def test_demo_fleet_comes_up_and_its_spot_job_gets_preempted(tmp_path: Pat
         again = await start_demo(core)  # idempotent: nothing new
         assert again.job_id == fleet.job_id and len(core.store.clusters()) == 2
         # Stand in for the watcher: put the job on a spot node, then let the demo preempt it.
-        await launch(core, job.cluster, Task(resources=(Resources(cloud="local", use_spot=True),)), LaunchOptions())
+        cloud = LocalCloud(core.config.local)
+        await cloud.launch(LaunchSpec(
+            request_id="demo-stand-in", cluster=job.cluster or "", num_nodes=1, region="local-1", zone="a",
+            instance_type="local-cpu2", spot=True, user=current_user(), ssh_public_key=core.user_key[1],
+            job_id=job.id, store_id=core.store.store_id))
         core.store.transition_job(job.id, ["PENDING"], "RUNNING")
         stop = asyncio.Event()
         preempter = asyncio.create_task(preempt_demo_job(core, stop, every=0.2))
-        cloud = LocalCloud(core.config.local)
         for _ in range(100):
             states = [i.state for i in cloud.list_all() if i.cluster == job.cluster]
             if states and all(s == "terminated" for s in states):

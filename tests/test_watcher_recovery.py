@@ -106,7 +106,7 @@ async def test_exit_codes_end_the_job_and_restarts_follow_the_policy() -> None:
     assert "exit code 3" in (j.last_event or "")
     assert attempt_log_path(bad, 2).read_text() == "run\n"
     assert not live(core, ok) and not live(core, bad)  # both clusters torn down
-    assert core.store.cluster(f"ok-{ok}").status == "TERMINATED"  # type: ignore[union-attr]
+    assert core.store.cluster(f"ok-job{ok}").status == "TERMINATED"  # type: ignore[union-attr]
 
 
 def _kill_job_processes(core, job_id: int, attempt: int) -> None:  # type: ignore[no-untyped-def]

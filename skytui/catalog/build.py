@@ -33,7 +33,7 @@ N1_MAX_VCPUS: dict[str, dict[int, int]] = {
 # g2 machine types come with a fixed number of L4s.
 G2_L4_COUNT = {4: 1, 8: 1, 12: 1, 16: 1, 32: 1, 24: 2, 48: 4, 96: 8}
 # AWS Local Zone IDs carry a metro code (use1-atl2-az1); they need an account opt-in.
-_AWS_LOCAL_ZONE_RE = re.compile(r"^[a-z]+\d+-[a-z]+\d+-az\d+$")
+_AWS_LOCAL_ZONE_RE = re.compile(r"^[a-z]+\d+-[a-z]+\d+-az\d+\Z")
 _MIB_RE = re.compile(r"['\"]SizeInMiB['\"]\s*:\s*(\d+)")
 
 

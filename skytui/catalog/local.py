@@ -32,9 +32,9 @@ class HostGpu:
 
 
 # Words in driver names that say nothing about the model (vendor, brand, form factor).
-_NOISE = re.compile(r"^(nvidia|tesla|geforce|quadro|sxm\d*|pcie|hbm\d*e?|nvl|generation)$",
+_NOISE = re.compile(r"^(nvidia|tesla|geforce|quadro|sxm\d*|pcie|hbm\d*e?|nvl|generation)\Z",
                     re.IGNORECASE)
-_MEMORY = re.compile(r"^(\d+)\s*gi?b?$", re.IGNORECASE)
+_MEMORY = re.compile(r"^(\d+)\s*gi?b?\Z", re.IGNORECASE)
 # Models the catalog names by memory size too; any other size is dropped from the name.
 _MEMORY_VARIANTS = {"A100": {80}, "V100": {32}}
 

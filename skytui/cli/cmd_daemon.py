@@ -69,6 +69,12 @@ def stop(args: argparse.Namespace, timeout: float = 60.0) -> int:
                       f"wait, or end it with `kill -9 {h.pid}` (safe: the next watcher resumes its work)")
 
 
+def package_parent() -> Path:
+    from skytui.paths import package_parent as parent
+
+    return parent()
+
+
 def _command() -> list[str]:
     return [sys.executable, "-m", "skytui.cli.main", "--daemon", "--foreground"]
 
@@ -77,6 +83,8 @@ def systemd_unit() -> str:
     return (
         "[Unit]\nDescription=skytui spot-recovery watcher\n\n"
         f"[Service]\nExecStart={shlex.join(_command())}\nRestart=on-failure\nRestartSec=5\n"
+        # `-m` imports from the working folder first: start where this skytui lives, not in ~.
+        f"WorkingDirectory={package_parent()}\n"
         "KillSignal=SIGTERM\nTimeoutStopSec=90\n\n"
         "[Install]\nWantedBy=default.target\n")
 
@@ -90,6 +98,7 @@ def launchd_plist() -> str:
         '<plist version="1.0">\n<dict>\n'
         f"  <key>Label</key>\n  <string>{AGENT_LABEL}</string>\n"
         f"  <key>ProgramArguments</key>\n  <array>\n{args}  </array>\n"
+        f"  <key>WorkingDirectory</key>\n  <string>{package_parent()}</string>\n"
         "  <key>RunAtLoad</key>\n  <true/>\n  <key>KeepAlive</key>\n  <true/>\n"
         "</dict>\n</plist>\n")
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from skytui.cli.output import StageLog, confirm, money, table
 from skytui.core.context import Core
 from skytui.errors import NotAvailableYet, SkytuiError
+from skytui.task.fields import ENV_NAME
 from skytui.task.spec import Task
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ def parse_envs(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not key or not key.replace("_", "a").isalnum() or key[0].isdigit():
+        if not ENV_NAME.fullmatch(key):  # ASCII only: str.isalnum() let 'ñ' through to the shell
             raise SkytuiError(f"--env {item!r}: not NAME=VALUE with a valid name", "e.g. --env BATCH=32")
         if not sep:
             if key not in os.environ:
@@ -318,14 +319,26 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
     elif args.command == "stop":
         confirm(f"Stop {', '.join(names)}? Running jobs end; disks are kept.", args.yes)
     verb = {"stop": clusters.stop, "start": clusters.start, "down": clusters.down}[args.command]
+    purge = bool(getattr(args, "purge", False))
+    failed: list[SkytuiError] = []
 
     async def go(core: Core) -> None:
         for n in names:
-            await verb(core, n)
+            try:  # one cluster that cannot be handled must not hold the others back
+                if args.command == "down":
+                    warning = await clusters.down(core, n, purge=purge)
+                    if warning:
+                        sys.stderr.write(f"skytui: warning: {warning}\n")
+                else:
+                    await verb(core, n)
+            except SkytuiError as exc:
+                failed.append(exc)
+                sys.stderr.write(f"skytui: error: {exc}\n")
+                continue
             print(f"{n}: {args.command} done")
 
     run_core(go, progress=False)
-    return 0
+    return max((e.exit_code for e in failed), default=0)
 
 
 def cmd_autostop(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -27,13 +28,39 @@ def run_guarded(fn: Callable[[], int]) -> int:
         return 1
 
 
+def redacted_argv(argv: list[str]) -> list[str]:
+    """The command line with every `--env NAME=VALUE` value hidden: envs carry secrets."""
+    out: list[str] = []
+    hide_next = False
+    for word in argv:
+        if hide_next:
+            out.append(_hide(word))
+            hide_next = False
+        elif word in ("--env", "-e", "--secret"):
+            out.append(word)
+            hide_next = True
+        elif word.startswith(("--env=", "--secret=")):
+            flag, _, rest = word.partition("=")
+            out.append(f"{flag}={_hide(rest)}")
+        else:
+            out.append(word)
+    return out
+
+
+def _hide(item: str) -> str:
+    name, sep, _ = item.partition("=")
+    return f"{name}=***" if sep else item  # NAME alone takes its value from the environment
+
+
 def _log_crash() -> str:
     try:
         from skytui.paths import log_dir
 
         path = log_dir() / "crash.log"
-        with open(path, "a") as f:
-            f.write(f"--- {datetime.now(timezone.utc).isoformat()} {' '.join(sys.argv)}\n")
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # a file made by an older skytui may have been world-readable
+        with os.fdopen(fd, "a") as f:
+            f.write(f"--- {datetime.now(timezone.utc).isoformat()} {' '.join(redacted_argv(sys.argv))}\n")
             f.write(traceback.format_exc())
         return str(path)
     except Exception:

@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     for verb, text in (("stop", "stop clusters (disks are kept)"), ("start", "start stopped clusters"),
                        ("down", "tear clusters down (disks are deleted)")):
         _add_cluster_names(sub.add_parser(verb, help=text))
+        if verb == "down":
+            sub.choices["down"].add_argument(
+                "--purge", action="store_true",
+                help="forget a cluster whose cloud cannot be reached (says what may still bill)")
 
     s = sub.add_parser("autostop", help="stop or tear down a cluster after it has been idle")
     s.add_argument("name")

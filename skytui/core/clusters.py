@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from skytui.core import launcher
 from skytui.core.context import Core
+from skytui.core.watcher.hooks import crash_point
 from skytui.errors import NotFound, ProviderError, SkytuiError
-from skytui.names import validate_name
+from skytui.names import validate_name, validate_new_cluster_name
 from skytui.providers.base import Instance
 from skytui.store import Cluster, Node, current_user
 from skytui.task.spec import Task
@@ -58,6 +59,9 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
         raise SkytuiError(f"{task.source or 'task'}: envs {', '.join(missing)} have no value",
                           "give them with --env NAME=VALUE")
     existing = core.store.cluster(name)
+    if existing is None or existing.status == "TERMINATED":
+        validate_new_cluster_name(name)
+        _refuse_users_host(name, task.num_nodes)
     if existing is not None and existing.status == "UP":
         core.progress("reuse", f"cluster {name} is UP: reusing it", cluster=name, record=False)
         return await run_on(core, existing, task, detach=opts.detach_run, on_output=on_output)
@@ -83,6 +87,7 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
                                          f"{cand.region}/{cand.zone} ({cand.instance_type})"):
             raise SkytuiError(f"cluster {name} is being launched by another process",
                               "wait for it, or `skytui down` it")
+    crash_point("launch-recorded", 0)
     try:
         await _bring_up(core, name, task, p, request_base)
     except Exception as exc:
@@ -97,9 +102,24 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
     return await run_on(core, cluster, task, detach=opts.detach_run, on_output=on_output)
 
 
+def _refuse_users_host(name: str, num_nodes: int) -> None:
+    """A new cluster may not take over a Host the user already has in ~/.ssh/config."""
+    from skytui.core.context import ssh_dir
+    from skytui.core.sshconfig import SSHConfig
+    from skytui.errors import NameError_
+
+    cfg = SSHConfig(ssh_dir())
+    mine = cfg.user_hosts()
+    for alias in [name, *(f"{name}-worker{i}" for i in range(1, num_nodes))]:
+        if alias in mine:
+            raise NameError_(f"cluster name {name!r}: `Host {alias}` is already in {cfg.user_config()}",
+                             "pick another cluster name (your own entry is kept as it is)")
+
+
 async def _bring_up(core: Core, name: str, task: Task, p: launcher.Plan, request_base: str) -> None:
     """Provision, wait for SSH, pin host keys and publish SSH names; then the cluster is UP."""
     prov = await launcher.provision(core, name, task, p, request_base=request_base)
+    crash_point("launch-provisioned", 0)
     c = prov.candidate
     core.store.update_cluster(
         name, cloud=c.cloud, region=c.region, zone=c.zone, instance_type=c.instance_type,
@@ -191,13 +211,17 @@ async def exec_on(core: Core, name: str, task: Task, *, detach: bool,
 
 
 async def _instances_of(core: Core, c: Cluster) -> list[Instance]:
-    """Every instance carrying the cluster's tag, recorded or not (an interrupted launch)."""
+    """Every instance of the cluster: recorded, or carrying its tag and this store's (an
+    interrupted launch). A same-named cluster of another store (a state file started afresh,
+    a colleague's sandbox) is never included."""
     provider = core.provider(c.cloud)
     regions = [c.region] if c.region else provider.regions()
+    recorded = {n.instance_id for n in core.store.nodes(c.name) if n.instance_id}
     found: list[Instance] = []
     for region in regions:
         found += [i for i in await provider.list_instances(region)
-                  if i.cluster == c.name and i.state != "terminated"]
+                  if i.cluster == c.name and i.state != "terminated"
+                  and (i.id in recorded or i.owned_by(core.store.store_id))]
     return found
 
 
@@ -246,28 +270,56 @@ def _candidate_of(c: Cluster) -> launcher.Candidate:
                               (c.on_demand_price_per_hour or 0) / max(1, c.num_nodes))
 
 
-async def down(core: Core, name: str, *, reason: str = "user-terminated") -> None:
-    """Terminate every node of the cluster (recorded or only tagged) and forget its SSH entries."""
+async def down(core: Core, name: str, *, reason: str = "user-terminated", purge: bool = False) -> str | None:
+    """Terminate every node of the cluster (recorded or only tagged) and forget its SSH entries.
+
+    When its cloud cannot be reached, nothing is forgotten unless `purge`: then the record goes
+    and the returned line says which instances may still be running (and billing) there.
+    """
+    c = get_cluster(core, name)
+    recorded = sorted({n.instance_id for n in core.store.nodes(name) if n.instance_id})
+    try:
+        try:
+            insts = await _instances_of(core, c)
+        except ProviderError:
+            insts = []
+        ids = {i.id for i in insts} | set(recorded)
+        from skytui.core.storage.attach import release_cluster_buckets
+
+        await release_cluster_buckets(core, c)  # persistent: false; before the nodes go (s3/gcs use them)
+        await core.provider(c.cloud).terminate(sorted(ids))
+    except Exception as exc:  # any failure of the cloud: its instances are in an unknown state
+        where = f"{c.cloud} {c.region or ''}".strip()
+        left = ", ".join(recorded) or "none recorded; the launch may have started some"
+        if not purge:
+            raise SkytuiError(
+                f"cannot reach {where} to tear down {name} ({_one_line(exc)}); nothing was changed",
+                f"fix the cloud's access and retry, or `skytui down --purge {name}` to forget it "
+                f"(instances: {left})") from None
+        warning = (f"{name}: forgot the record without reaching {where} ({_one_line(exc)}); these "
+                   f"instances may still run and bill there, check its console: {left}")
+        _forget(core, c, reason="purged", event=warning)
+        return warning
+    for n in core.store.nodes(name):
+        await core.ssh.drop(launcher.address(core, c, n))
+    _forget(core, c, reason=reason, event=f"{name} torn down")
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def _forget(core: Core, c: Cluster, *, reason: str, event: str) -> None:
     from skytui.core.context import ssh_dir
     from skytui.core.sshconfig import SSHConfig
 
-    c = get_cluster(core, name)
-    try:
-        insts = await _instances_of(core, c)
-    except ProviderError:
-        insts = []
-    ids = {i.id for i in insts} | {n.instance_id for n in core.store.nodes(name) if n.instance_id}
-    from skytui.core.storage.attach import release_cluster_buckets
-
-    await release_cluster_buckets(core, c)  # persistent: false; before the nodes go (s3/gcs use them)
-    await core.provider(c.cloud).terminate(sorted(ids))
-    for n in core.store.nodes(name):
-        await core.ssh.drop(launcher.address(core, c, n))
+    name = c.name
     core.store.close_usage(name, "down")
     SSHConfig(ssh_dir()).remove_cluster(name)
     (ssh_dir() / f"known_hosts-{name}").unlink(missing_ok=True)
     core.store.transition_cluster(name, ["INIT", "UP", "STOPPED", "PREEMPTED"], "TERMINATED",
-                                  reason=reason, event=f"{name} torn down")
+                                  reason=reason, event=event)
 
 
 def set_autostop(core: Core, name: str, minutes: int | None, down_after: bool) -> None:

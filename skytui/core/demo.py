@@ -106,8 +106,9 @@ async def preempt_demo_job(core: Core, stop: asyncio.Event, every: float = PREEM
         job = next((j for j in core.store.jobs(statuses=["RUNNING"]) if j.name == JOB_NAME), None)
         if job is None or not job.cluster:
             continue
+        # By the job's id and this store's tag, never by name: a cluster of the user's may share it.
         victims = [i for i in await asyncio.to_thread(cloud.list_all)
-                   if i.cluster == job.cluster and i.state == "running"]
+                   if i.job_id == job.id and i.owned_by(core.store.store_id) and i.state == "running"]
         for i in victims:
             await asyncio.to_thread(cloud.preempt, i.id)
             log.info("demo: preempted %s of %s", i.id, job.cluster)

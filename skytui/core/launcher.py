@@ -109,7 +109,7 @@ async def provision(core: Core, cluster: str, task: Task, p: Plan, *, request_ba
             cluster=cluster, num_nodes=task.num_nodes, region=cand.region, zone=cand.zone or "",
             instance_type=cand.instance_type, spot=cand.spot, user=current_user(),
             ssh_public_key=public_key, job_id=job_id, accelerator=cand.accelerator,
-            accelerator_count=cand.accelerator_count,
+            accelerator_count=cand.accelerator_count, store_id=core.store.store_id,
             node_env=tuple(node_env(cluster, r, task.num_nodes) for r in range(task.num_nodes)),
             labels=dict(res.labels) if res is not None else {},
             **tier_fields(res, cand))
@@ -162,7 +162,12 @@ async def wait_ready(core: Core, prov: Provisioned, *, timeout: float = SSH_READ
 
 
 def ssh_user(core: Core, cloud: str) -> str:
-    return core.config.ssh_user or current_user()
+    """The user to SSH in as; checked as a login name, since it is written into the SSH config."""
+    from skytui.names import validate_user_name
+
+    if core.config.ssh_user:
+        return validate_user_name(core.config.ssh_user, "config.yaml: ssh_user")
+    return validate_user_name(current_user(), "your login name ($LOGNAME / $USER)")
 
 
 def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> None:
@@ -177,9 +182,11 @@ def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> 
                               for n in nodes])
     key_path, _ = core.user_key
     user = ssh_user(core, cloud)
-    SSHConfig(d).set_cluster(cluster, [
+    notes = SSHConfig(d).set_cluster(cluster, [
         HostEntry(alias=n.alias, host=n.host or "127.0.0.1", port=n.port or 22, user=user,
                   key_path=key_path, known_hosts=str(known)) for n in nodes])
+    for note in notes:
+        core.progress("ssh", note, cluster=cluster, reason="ssh-config")
 
 
 def address(core: Core, cluster: Cluster | str, node: Node):  # type: ignore[no-untyped-def]
@@ -195,12 +202,13 @@ def address(core: Core, cluster: Cluster | str, node: Node):  # type: ignore[no-
 async def wait_ssh(core: Core, cluster: Cluster | str, nodes: list[Node], timeout: float = 30.0) -> None:
     """The node process writes its port once listening, but make sure SSH answers."""
     from skytui.remote.exec import run
+    from skytui.remote.marks import as_probe
 
     async def one(n: Node) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                await run(core.ssh, address(core, cluster, n), "true", timeout=10)
+                await run(core.ssh, address(core, cluster, n), as_probe("true"), timeout=10)
                 return
             except RemoteError:
                 if time.monotonic() > deadline:

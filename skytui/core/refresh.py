@@ -70,6 +70,7 @@ async def refresh_all(core: Core) -> Reconciled:
             (rec.preempted if preempted else rec.lost).append(c.name)
     for insts in rec.instances.values():
         for i in insts:
-            if i.state != "terminated" and i.cluster not in known:
+            other_store = i.store_id is not None and not i.owned_by(core.store.store_id)
+            if i.state != "terminated" and (i.cluster not in known or other_store):
                 rec.orphans.append(i)
     return rec

@@ -11,6 +11,10 @@ SPOT_PREEMPTED = "spot-preempted"
 # Ownership tags on every instance; instances we own but the store doesn't know are orphans.
 TAG_CLUSTER, TAG_NODE, TAG_JOB, TAG_USER, TAG_REQUEST = (
     "skytui-cluster", "skytui-node", "skytui-job", "skytui-user", "skytui-request")
+# The identity of the state store that launched the instance. A job id or cluster name alone
+# is not ownership (a store started afresh reuses job ids; names repeat): skytui only ever
+# terminates an instance on its own whose store tag is its own store's.
+TAG_STORE = "skytui-store"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class LaunchSpec:
     network_tier: str | None = None
     efa: bool = False  # AWS: EFA network interfaces
     gvnic: bool = False  # GCP: gVNIC (with Tier_1 bandwidth where the machine takes it)
+    store_id: str | None = None  # tag it as TAG_STORE; None only for callers outside a store
 
     def instance_name(self, rank: int) -> str:
         return f"{self.request_id}-n{rank}"
@@ -66,6 +71,11 @@ class Instance:
     host: str | None = None
     ssh_port: int | None = None
     host_key: str | None = None  # the public host key line to pin
+    store_id: str | None = None  # the TAG_STORE tag: which skytui state store launched it
+
+    def owned_by(self, store_id: str) -> bool:
+        """Positively ours: launched by this very store (an untagged instance never is)."""
+        return self.store_id is not None and self.store_id == store_id
 
     @property
     def preempted(self) -> bool:

@@ -17,7 +17,7 @@ from skytui.remote.pool import NodeAddress, SSHPool, connect_error, is_connectio
 if TYPE_CHECKING:
     import asyncssh
 
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)

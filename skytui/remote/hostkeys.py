@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 # An alias becomes a known_hosts pattern: keep it to characters that carry no pattern meaning.
-_ALIAS_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+_ALIAS_RE = re.compile(r"^[A-Za-z0-9._-]+\Z")
 
 
 def known_hosts_line(alias: str, public_line: str) -> str:

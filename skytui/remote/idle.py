@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skytui.remote.jobs import parse_states, states_command
+from skytui.remote.marks import as_probe
 
 SESSIONS_DIR = ".skytui/sessions"  # written by local nodes, one file per open session
 
@@ -24,7 +25,7 @@ def idle_probe_command() -> str:
     Local nodes record shells, terminals and forwarded ports in ~/.skytui/sessions; on a
     real VM (no such directory) logged-in terminals (`who`) count instead.
     """
-    return ("(" + states_command() + ")\n"
+    return as_probe("(" + states_command() + ")\n"
             f'if [ -d "$HOME"/{SESSIONS_DIR} ]; then\n'
             f'  n=$(ls -A "$HOME"/{SESSIONS_DIR} | wc -l)\n'
             "else\n"

@@ -18,10 +18,11 @@ from typing import Literal
 
 from skytui.errors import RemoteError
 from skytui.remote.exec import run, with_env
+from skytui.remote.marks import as_probe
 from skytui.remote.pool import NodeAddress, SSHPool
 
 JOBS_DIR = ".skytui/jobs"  # relative to the node user's HOME
-_JOB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_JOB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
 JobStatus = Literal["running", "exited", "gone", "missing"]
 
@@ -55,12 +56,25 @@ echo $rc > exit_code.tmp && mv exit_code.tmp exit_code
 
 # One line per job: "<id> <running|exited|gone> <exit code or ->". The exit code is checked
 # again after a dead pid: the wrapper may have written it in between.
+# `kill -0` says yes to a zombie (a killed wrapper nobody reaped yet): where /proc exists, a
+# process counts as alive only when its state is not Z, and a group only when one of its
+# members is not.
 _STATE_OF_DIR = """\
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [ -r "/proc/$1/stat" ] || return 0
+  [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]
+}
+group_alive() {
+  kill -0 -- "-$1" 2>/dev/null || return 1
+  [ -d /proc/self ] || return 0
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{ sub(/.*\\) /, ""); if ($3 == g && $1 != "Z") { f = 1; exit } } END { exit !f }'
+}
 state_of() {
   if [ -f "$1/exit_code" ]; then echo "$1 exited $(cat "$1/exit_code")"; return; fi
   p=$(cat "$1/pid" 2>/dev/null); g=$(cat "$1/pgid" 2>/dev/null)
-  if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "$1 running -"; return; fi
-  if [ -n "$g" ] && kill -0 -- "-$g" 2>/dev/null; then echo "$1 running -"; return; fi
+  if [ -n "$p" ] && alive "$p"; then echo "$1 running -"; return; fi
+  if [ -n "$g" ] && group_alive "$g"; then echo "$1 running -"; return; fi
   if [ -f "$1/exit_code" ]; then echo "$1 exited $(cat "$1/exit_code")"; return; fi
   echo "$1 gone -"
 }
@@ -137,7 +151,7 @@ def states_command() -> str:
 
 async def states(pool: SSHPool, addr: NodeAddress) -> dict[str, JobState]:
     """Every job on the node and its state, in one round trip (cheap enough to poll)."""
-    result = await run(pool, addr, states_command())
+    result = await run(pool, addr, as_probe(states_command()))
     if not result.ok:
         raise RemoteError(f"{addr.alias}: cannot read job states: {result.stderr.strip()}")
     return parse_states(result.stdout)

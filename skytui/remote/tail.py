@@ -16,6 +16,7 @@ from typing import Literal
 
 from skytui.errors import RemoteError
 from skytui.remote.exec import exit_status_of, open_process
+from skytui.remote.marks import as_probe
 from skytui.remote.jobs import job_dir
 from skytui.remote.pool import NodeAddress, SSHPool, is_connection_loss
 
@@ -81,7 +82,7 @@ async def tail(pool: SSHPool, addr: NodeAddress, job_id: str, *, offset: int = 0
     backoff = 0.2
     while True:
         try:
-            proc = await open_process(pool, addr, tail_command(job_id, delivered, following),
+            proc = await open_process(pool, addr, as_probe(tail_command(job_id, delivered, following)),
                                       stdin=asyncssh.DEVNULL)
         except RemoteError as e:
             if broken_since is None:

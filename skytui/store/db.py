@@ -16,11 +16,48 @@ from skytui.errors import StateError
 from skytui.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 30.0
+# An I/O error on open (disk full, a flaky mount) is tried again this many times, then reported.
+OPEN_TRIES = 3
+OPEN_RETRY_S = 0.2
+_CORRUPT_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+_CORRUPT_TEXT = ("file is not a database", "database disk image is malformed", "malformed database schema")
 
 
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
     text = str(exc)
     return "locked" in text or "busy" in text
+
+
+def _says_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _CORRUPT_CODES
+    return any(t in str(exc) for t in _CORRUPT_TEXT)
+
+
+def proven_corrupt(path: Path) -> bool:
+    """True only when SQLite itself says the file is damaged (integrity check, or not a database).
+
+    An I/O error (disk full, read-only mount, EIO) while checking proves nothing: the file may be
+    perfectly healthy, so the caller must leave it where it is.
+    """
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.DatabaseError as exc:
+        return _says_corrupt(exc)
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+        return [tuple(r) for r in rows] != [("ok",)]
+    except sqlite3.DatabaseError as exc:
+        return _says_corrupt(exc)
+    finally:
+        conn.close()
+
+
+def io_failure(path: Path, exc: BaseException) -> StateError:
+    """The one-line message for a state database that could not be read or written."""
+    return StateError(f"{path}: the state database could not be used ({exc}); it is untouched",
+                      "free disk space or make its folder writable, then run the command again")
 
 
 def _move_aside(path: Path) -> Path:
@@ -43,21 +80,35 @@ class Database:
         # transactions take turns so one never opens inside another.
         self._lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.conn = self._open()
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
-                raise StateError(f"{path}: the state database stayed locked for {BUSY_TIMEOUT_S:.0f}s",
-                                 "another skytui process holds it; retry, or stop it") from None
-            with contextlib.suppress(Exception):
-                self.conn.close()
-            moved = _move_aside(path)
-            raise StateError(
-                f"{path}: not a valid skytui state database ({exc}); moved it aside to {moved}",
-                "run the command again to start with an empty state; running instances show "
-                "as orphans (`skytui local ls`), and the old file is kept for inspection",
-            ) from None
+        for attempt in range(OPEN_TRIES):
+            try:
+                self.conn = self._open()
+                self._migrate()
+                st = os.stat(path)
+                self._identity = (st.st_dev, st.st_ino)
+                return
+            except sqlite3.DatabaseError as exc:
+                with contextlib.suppress(Exception):
+                    self.conn.close()
+                if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+                    raise StateError(f"{path}: the state database stayed locked for {BUSY_TIMEOUT_S:.0f}s",
+                                     "another skytui process holds it; retry, or stop it") from None
+                # Only a file SQLite itself calls damaged is moved aside; anything else (disk
+                # full, EIO, a read-only folder) is tried again, then reported, the file untouched.
+                if proven_corrupt(path):
+                    self._move_aside_and_raise(exc)
+                if attempt + 1 == OPEN_TRIES:
+                    raise io_failure(path, exc) from None
+                time.sleep(OPEN_RETRY_S * (attempt + 1))
+
+    def _move_aside_and_raise(self, exc: sqlite3.DatabaseError) -> None:
+        path = self.path
+        moved = _move_aside(path)
+        raise StateError(
+            f"{path}: not a valid skytui state database ({exc}); moved it aside to {moved}",
+            "run the command again to start with an empty state; running instances show "
+            "as orphans (`skytui local ls`), and the old file is kept for inspection",
+        ) from None
 
     def _open(self) -> sqlite3.Connection:
         fresh = not self.path.exists()
@@ -112,14 +163,38 @@ class Database:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that commits as a whole or not at all."""
         with self._lock:
-            self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            try:
+                self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            except sqlite3.OperationalError as exc:
+                raise self._write_failed(exc) from exc
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
                 self._retry(lambda: self.conn.execute("COMMIT"))
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have rolled back already
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise self._write_failed(exc) from exc
+                raise
+
+    def _write_failed(self, exc: sqlite3.OperationalError) -> StateError:
+        """A write that could not be made (disk full, read-only): nothing changed, say so in one line."""
+        if _is_locked(exc):
+            return StateError(f"{self.path}: the state database stayed locked for {BUSY_TIMEOUT_S:.0f}s",
+                              "another skytui process holds it; retry, or stop it")
+        return StateError(f"{self.path}: could not save to the state database ({exc}); nothing was "
+                          "changed", "free disk space or make its folder writable, then try again")
+
+    def replaced(self) -> bool:
+        """True when the file at our path is no longer the one we opened (deleted, moved aside,
+        replaced): our connection then reads and writes a file nobody else will ever see."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False  # cannot tell (an I/O error): not a reason to stop
+        return (st.st_dev, st.st_ino) != getattr(self, "_identity", (st.st_dev, st.st_ino))
 
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap probe for live views."""

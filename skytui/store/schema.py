@@ -170,6 +170,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY(store, name)
     );
     """,
+    # 5 (hardening, issue 12): this store's identity. Every instance it launches carries it as a
+    # tag, so a store started afresh (the old file lost or moved aside) never takes the old
+    # store's instances for its own: job ids restart, identities do not. And an index so the
+    # per-minute GPU history can be pruned by age (store/retention.py).
+    """
+    CREATE TABLE store_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO store_meta(key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+    CREATE INDEX gpu_minutes_minute ON gpu_minutes(minute);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

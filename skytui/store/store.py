@@ -35,6 +35,15 @@ class Store:
     def __init__(self, path: Path, clock: Clock = time.time) -> None:
         self.db = Database(path)
         self.clock = clock
+        self._store_id: str | None = None
+
+    @property
+    def store_id(self) -> str:
+        """This store's identity (made once, with the file): instances it launches are tagged with it."""
+        if self._store_id is None:
+            row = self.db.conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()
+            self._store_id = str(row[0])
+        return self._store_id
 
     # -- events ---------------------------------------------------------------
     def _event(self, conn: sqlite3.Connection, kind: str, message: str, *, cluster: str | None = None,

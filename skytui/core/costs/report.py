@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -182,7 +183,11 @@ def write_report(
 def write_chunks(
     chunks: Iterable[str | bytes], path: str | os.PathLike[str] | None, *, stdout: TextIO | None = None
 ) -> None:
-    """Write text (or UTF-8) chunks to a file (atomically, mode 0644) or stdout, as they come."""
+    """Write text (or UTF-8) chunks to a file (atomically) or stdout, as they come.
+
+    A file that exists keeps its mode, and a symlink stays a link (the file it points at is
+    replaced); a new file gets the usual mode under the umask, as a shell redirect would.
+    """
     if path is None:
         out = stdout or sys.stdout
         for chunk in chunks:
@@ -196,6 +201,16 @@ def write_chunks(
         out.flush()
         return
     target = Path(path)
+    if target.is_symlink():
+        target = target.resolve()  # write through the link, never replace it
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError:
+        mode = 0o600
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
@@ -209,7 +224,7 @@ def write_chunks(
                 out.write(chunk.encode() if isinstance(chunk, str) else chunk)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

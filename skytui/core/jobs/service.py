@@ -10,12 +10,12 @@ from skytui.core.context import Core
 from skytui.core.jobs.secrets import save_secrets
 from skytui.core.jobs.taskjson import task_to_json
 from skytui.errors import NotFound, SkytuiError
-from skytui.names import validate_name
+from skytui.names import managed_cluster_name, validate_name
 from skytui.store.models import JOB_TERMINAL, Job
 from skytui.task.spec import Task
 
 ACTIVE = ("PENDING", "STARTING", "RUNNING", "RECOVERING", "CANCELLING")
-MAX_JOB_NAME = 55  # leaves room for "-<id>" in the 63-character cluster name
+MAX_JOB_NAME = 55  # the cluster name (`<name>-job<id>`) cuts it further when the id is long
 
 
 def job_name_for(task: Task, name: str | None) -> str:
@@ -30,8 +30,12 @@ def job_name_for(task: Task, name: str | None) -> str:
 
 
 def cluster_name_for(name: str, job_id: int) -> str:
-    """A managed job's cluster: `<job-name>-<id>`, the same across attempts."""
-    return validate_name(f"{name}-{job_id}")
+    """A managed job's cluster: `<job-name>-job<id>`, the same across attempts.
+
+    User clusters may not end in `-job<digits>` (names.validate_new_cluster_name), so a job's
+    cluster never shares a name with one the user launched.
+    """
+    return managed_cluster_name(name, job_id)
 
 
 def submit(core: Core, task: Task, *, name: str | None = None) -> int:
@@ -52,7 +56,17 @@ def submit(core: Core, task: Task, *, name: str | None = None) -> int:
     job_id = core.store.add_job(job_name, task_to_json(task), task_id, spot=spot,
                                 event=f"submitted {job_name}{' (spot)' if spot else ''}")
     save_secrets(job_id, {k: v for k, v in task.secrets.items() if v is not None})
-    core.store.update_job(job_id, cluster=cluster_name_for(job_name, job_id))
+    cluster = cluster_name_for(job_name, job_id)
+    taken = core.store.cluster(cluster)
+    if taken is not None and taken.status != "TERMINATED" and taken.job_id != job_id:
+        # Only a cluster made before the namespace existed can hold this name: never reuse it.
+        core.store.transition_job(job_id, ["PENDING"], "FAILED", reason="name-taken",
+                                  ended_at=core.clock(),
+                                  event=f"{job_name}: cluster name {cluster} is taken by another cluster; "
+                                        "not touched")
+        raise SkytuiError(f"cluster name {cluster} is taken by a cluster that is not this job's",
+                          f"rename or `skytui down {cluster}`, then submit again (job {job_id} is FAILED)")
+    core.store.update_job(job_id, cluster=cluster)
     return job_id
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from skytui.core.context import Core
 from skytui.providers.base import Instance
+from skytui.store import Cluster
 from skytui.store.models import Job
 
 
 def job_regions(core: Core, job: Job) -> set[tuple[str, str]]:
     """Every (cloud, region) an attempt of the job ran or was asked to run in."""
     out = {(a.cloud, a.region) for a in core.store.attempts(job.id) if a.cloud and a.region}
-    c = core.store.cluster(job.cluster) if job.cluster else None
+    c = owned_cluster(core, job)
     if c is not None and c.region:
         out.add((c.cloud, c.region))
     if job.cloud and job.region:
@@ -19,14 +20,22 @@ def job_regions(core: Core, job: Job) -> set[tuple[str, str]]:
 
 
 def belongs_to(i: Instance, job: Job) -> bool:
-    return i.job_id == job.id or (job.cluster is not None and i.cluster == job.cluster)
+    """The job id tag, never the name (a name can be the user's own cluster); callers also
+    require the store tag (`Instance.owned_by`): job ids repeat across stores."""
+    return i.job_id == job.id
+
+
+def owned_cluster(core: Core, job: Job) -> Cluster | None:
+    """The job's cluster record, only when it was made for this job (its job id matches)."""
+    c = core.store.cluster(job.cluster) if job.cluster else None
+    return c if c is not None and c.job_id == job.id else None
 
 
 async def live_instances(core: Core, job: Job, regions: set[tuple[str, str]] | None = None) -> list[Instance]:
     found: list[Instance] = []
     for cloud, region in sorted(regions if regions is not None else job_regions(core, job)):
         found += [i for i in await core.provider(cloud).list_instances(region)
-                  if belongs_to(i, job) and i.state != "terminated"]
+                  if belongs_to(i, job) and i.owned_by(core.store.store_id) and i.state != "terminated"]
     return found
 
 
@@ -39,7 +48,7 @@ async def release_cluster(core: Core, job: Job, reason: str, *, extra_ids: tuple
     by_cloud: dict[str, set[str]] = {}
     for i in insts:
         by_cloud.setdefault(i.cloud, set()).add(i.id)
-    c = core.store.cluster(job.cluster) if job.cluster else None
+    c = owned_cluster(core, job)
     if c is not None and c.status != "TERMINATED":
         by_cloud.setdefault(c.cloud, set()).update(
             n.instance_id for n in core.store.nodes(c.name) if n.instance_id)

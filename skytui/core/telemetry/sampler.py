@@ -77,9 +77,10 @@ def ssh_transport(core: Core) -> Transport:
     """Run the probe over the node's pooled SSH connection."""
     from skytui.core.launcher import address
     from skytui.remote.exec import run
+    from skytui.remote.marks import as_probe
 
     async def go(cluster: Cluster, node: Node, command: str, timeout: float) -> str:
-        done = await run(core.ssh, address(core, cluster, node), command, timeout=timeout)
+        done = await run(core.ssh, address(core, cluster, node), as_probe(command), timeout=timeout)
         return done.stdout
 
     return go

@@ -10,7 +10,7 @@ from skytui.core import clusters as cluster_ops
 from skytui.core import launcher
 from skytui.core.jobs.secrets import load_secrets
 from skytui.core.jobs.taskjson import task_from_json
-from skytui.core.jobs.teardown import release_cluster
+from skytui.core.jobs.teardown import owned_cluster, release_cluster
 from skytui.core.planner import Location, Plan
 from skytui.core.watcher.hooks import Stopping
 from skytui.core.watcher.records import (
@@ -51,13 +51,13 @@ def load_job_task(job: Job) -> Task:
 
 def _reuse_in_place(w: Watcher, job: Job) -> str | None:
     """The cluster's request id when the last attempt ended by the job's own exit on healthy nodes."""
-    c = w.core.store.cluster(job.cluster or "")
+    c = owned_cluster(w.core, job)
     prev = last_attempt(w.core.store, job.id)
     if c is None or c.status != "UP" or prev is None:
         return None
     if prev.ended_at is None:
         return c.request_id if prev.request_id == c.request_id and prev.request_id != request_base(
-            job.id, prev.attempt) else None
+            job.id, prev.attempt, w.core.store.store_id) else None
     return c.request_id if (prev.end_reason or "").startswith("exit-code") else None
 
 
@@ -85,6 +85,9 @@ async def run_attempt(w: Watcher, job_id: int) -> None:
     except SetupFailed as exc:
         await w.end_job(job_id, n, "FAILED_SETUP", f"setup-failed: {exc}", exit_code=None,
                         message=f"job {job_id}: {exc}", from_status=("STARTING",))
+    except NameTaken as exc:
+        await w.end_job(job_id, n, "FAILED", "name-taken", exit_code=None,
+                        message=f"job {job_id}: {exc}", from_status=("STARTING",))
     except (SkytuiError, OSError) as exc:
         await w.boot_failed(job, n, str(exc))
     except Exception as exc:  # a bug of ours must not leave the job stuck in STARTING
@@ -94,6 +97,15 @@ async def run_attempt(w: Watcher, job_id: int) -> None:
 
 class SetupFailed(SkytuiError):
     """The task's setup exited non-zero: the user's to fix, not something to retry."""
+
+
+class NameTaken(SkytuiError):
+    """The job's cluster name belongs to a cluster made for something else: never touch it."""
+
+
+def _not_ours(name: str, job: Job) -> NameTaken:
+    return NameTaken(f"cluster {name} exists and was not made for job {job.id}; not touched",
+                     f"rename or `skytui down {name}`, then submit the job again")
 
 
 async def _restart_in_place(w: Watcher, job: Job, task: Task, n: int) -> None:
@@ -116,6 +128,8 @@ async def _launch(w: Watcher, job: Job, task: Task, opened: Opened) -> None:
     if not opened.fresh:
         p = await _adopt(w, job, p, base)
     existing = store.cluster(name)
+    if existing is not None and existing.status != "TERMINATED" and existing.job_id != job.id:
+        raise _not_ours(name, job)
     if existing is not None and existing.status != "TERMINATED" and existing.request_id != base:
         await release_cluster(core, job, "replaced")  # the lost attempt's cluster, if still recorded
         existing = None
@@ -124,7 +138,8 @@ async def _launch(w: Watcher, job: Job, task: Task, opened: Opened) -> None:
         record = launcher.new_cluster_record(
             name, cand, task, request_id=base, job_id=job.id, is_dev=False, autostop_minutes=None,
             autostop_down=False, now=core.clock())
-        store.create_cluster(record)
+        if not store.create_cluster(record):  # someone else took the name since we looked
+            raise _not_ours(name, job)
     if opened.fresh:
         where = f"{cand.region}/{cand.zone}"
         w.event(job.id, f"attempt {n}: launching {name} in {where} ({strategy})", cluster=name)
@@ -160,7 +175,8 @@ async def _adopt(w: Watcher, job: Job, p: Plan, base: str) -> Plan:
     found: list[Instance] = []
     for cloud, region in regions:
         found += [i for i in await w.core.provider(cloud).list_instances(region)
-                  if i.request_id.startswith(base + "-") and i.state != "terminated"]
+                  if i.request_id.startswith(base + "-") and i.state != "terminated"
+                  and i.owned_by(w.core.store.store_id)]
     if not found:
         return p
     i = found[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from skytui.core.refresh import Reconciled
@@ -21,11 +22,11 @@ class Autostop:
     def __init__(self, w: Watcher) -> None:
         self.w = w
         self.idle_since: dict[str, float] = {}
-        self.last_check = 0.0
+        self.last_check = float("-inf")
         self.acting: set[str] = set()
 
     def maybe_check(self, clusters: list[Cluster], listing: Reconciled) -> None:
-        now = self.w.core.clock()
+        now = time.monotonic()
         if now - self.last_check < self.w.settings.autostop_check_seconds:
             return
         self.last_check = now
@@ -52,7 +53,9 @@ class Autostop:
             reasons = [await busy_reason(core, c, n) for n in nodes]
         except SkytuiError:
             return  # unreachable: the cluster is not judged idle on no evidence
-        now = core.clock()
+        # Idle time is measured on the monotonic clock: an NTP step forward must not make a
+        # VM look idle for hours (and stop or delete it) when it has been idle for a minute.
+        now = time.monotonic()
         busy = next((r for r in reasons if r), None)
         if busy:
             self.idle_since.pop(c.name, None)

@@ -7,6 +7,8 @@ import signal
 
 CRASH_ENV = "SKYTUI_CRASH_AT"  # "STEP" or "STEP:ATTEMPT", e.g. "after-launch:2"
 STEPS = ("before-launch", "after-launch", "after-ssh", "after-setup")
+# Named points of a user's `skytui launch` (the CLI or the app), for the same kind of test.
+LAUNCH_STEPS = ("launch-recorded", "launch-provisioned")
 
 
 class Stopping(Exception):
@@ -19,5 +21,9 @@ def crash_point(step: str, attempt: int) -> None:
     if not spec:
         return
     name, _, nth = spec.partition(":")
-    if name == step and (not nth or int(nth) == attempt):
+    if name != step:
+        return
+    if nth and not nth.isdigit():  # a typo in a test hook must not break a real attempt
+        return
+    if not nth or int(nth) == attempt:
         os.kill(os.getpid(), signal.SIGKILL)

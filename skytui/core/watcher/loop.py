@@ -16,7 +16,7 @@ from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.pipeline import waits_on_earlier_stage
 from skytui.core.jobs.secrets import forget_secrets
 from skytui.core.jobs.service import ACTIVE
-from skytui.core.jobs.teardown import release_cluster, release_job_buckets
+from skytui.core.jobs.teardown import owned_cluster, release_cluster, release_job_buckets
 from skytui.core.refresh import Reconciled, list_regions, regions_to_watch
 from skytui.core.watcher import autostop
 from skytui.core.watcher.hooks import Stopping, crash_point
@@ -27,7 +27,7 @@ from skytui.core.watcher.settings import WatcherSettings
 # Between rounds, how often to ask the providers' change feeds whether something happened.
 CHANGE_CHECK_SECONDS = 0.25
 from skytui.core.watcher.strategy import Backoff
-from skytui.errors import RemoteError
+from skytui.errors import RemoteError, SkytuiError
 from skytui.providers.base import SPOT_PREEMPTED, Instance
 from skytui.store import Cluster
 from skytui.store.models import JOB_TERMINAL, Job
@@ -74,6 +74,7 @@ class Watcher:
         self.stopping = False
         self.last_round_at: float | None = None
         self.jobs_watched = 0
+        self.last_prune: float | None = None
 
     # -- the loop -------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -81,11 +82,19 @@ class Watcher:
         self.report("active")
         try:
             while not stop.is_set():
+                if self.core.store.db.replaced():
+                    # Acting on a deleted (or replaced) state file would judge the clouds by a
+                    # history nobody else sees: stop, so the next watcher opens the real one.
+                    log.error("the state database %s was deleted or replaced under this watcher; "
+                              "stopping (instances are left as they are)", self.core.store.db.path)
+                    break
                 started = time.monotonic()
                 # Taken before the round lists: a change that lands while it runs still wakes us.
                 tokens = self._change_tokens()
                 try:
                     await self.round()
+                except SkytuiError as exc:  # disk full, a state file locked: said, tried again
+                    log.error("watcher round failed: %s", exc)
                 except Exception:  # one bad round must not end the watching
                     log.exception("watcher round failed")
                 self.report("active")
@@ -175,6 +184,21 @@ class Watcher:
             self.reconcile(job, listing)
         self.extras_and_orphans(listing, {j.id: j for j in jobs}, clusters)
         self.autostop.maybe_check(clusters, listing)
+        self.maybe_prune()
+
+    def maybe_prune(self) -> None:
+        """At most once an hour: drop events and GPU minutes past their retention (config)."""
+        from skytui.store.retention import PRUNE_EVERY_S, prune
+
+        now = time.monotonic()
+        if self.last_prune is not None and now - self.last_prune < PRUNE_EVERY_S:
+            return
+        self.last_prune = now
+        cfg = self.core.config
+        done = prune(self.core.store, self.core.clock(), events_days=cfg.retention_events_days,
+                     gpu_minutes_days=cfg.retention_gpu_minutes_days)
+        if done.events or done.gpu_minutes:
+            log.info("retention: pruned %d events and %d GPU minutes", done.events, done.gpu_minutes)
 
     def reconcile(self, job: Job, listing: Reconciled) -> None:
         from skytui.core.watcher.attempt import run_attempt
@@ -193,7 +217,10 @@ class Watcher:
         if job.status in ("PENDING", "RECOVERING"):
             if job.status == "PENDING" and waits_on_earlier_stage(self.core, job):
                 return  # a pipeline stage starts once the stage before it succeeded
-            if job.next_try_at is None or now >= job.next_try_at:
+            # A wait longer than any backoff means the clock stepped back: retry now, not in hours.
+            stepped_back = job.next_try_at is not None and \
+                job.next_try_at - now > 2 * self.settings.backoff_max_seconds
+            if job.next_try_at is None or now >= job.next_try_at or stepped_back:
                 self.spawn(job.id, run_attempt(self, job.id))
         elif job.status == "STARTING":  # interrupted by a crash or a stop: resume it
             self.spawn(job.id, run_attempt(self, job.id))
@@ -202,7 +229,7 @@ class Watcher:
 
     def check_running(self, job: Job, listing: Reconciled, now: float) -> None:
         store = self.core.store
-        c = store.cluster(job.cluster or "")
+        c = owned_cluster(self.core, job)  # a same-named cluster of someone else's is no node of ours
         nodes = store.nodes(job.cluster or "") if c else []
         if c is None or not nodes or c.status == "TERMINATED":
             self.lost(job, None, [], "node-lost")
@@ -426,22 +453,29 @@ class Watcher:
         alive = [i for insts in listing.instances.values() for i in insts if i.state != "terminated"]
         seen_orphans: set[str] = set()
         ended: dict[int, Job | None] = {}
+        mine = store.store_id
         for i in alive:
-            job: Job | None = active.get(i.job_id) if i.job_id is not None else None
-            if job is None and i.job_id is not None:
+            # A job id means nothing without this store's tag: a store started afresh numbers
+            # its jobs from 1 again, and the old store's instances are not ours to judge.
+            ours = i.owned_by(mine)
+            job: Job | None = active.get(i.job_id) if i.job_id is not None and ours else None
+            if job is None and i.job_id is not None and ours:
                 if i.job_id not in ended:
                     ended[i.job_id] = store.job(i.job_id)
                 job = ended[i.job_id]
             if job is None:
+                other_store = i.store_id is not None and not ours
                 # Re-read before calling it an orphan: a launch may have recorded its cluster
                 # after this round read the store but before the cloud listed the instance.
-                if i.cluster not in known and store.cluster(i.cluster) is None:
+                if other_store or (i.cluster not in known and store.cluster(i.cluster) is None):
                     seen_orphans.add(i.id)
                     if i.id not in self.orphans:
                         self.orphans[i.id] = i
+                        why = ("was launched by another skytui state store" if other_store
+                               else "carries our tags but the state does not know it")
                         self.event(None, f"orphan instance {i.id} (cluster {i.cluster}) in {i.region}/{i.zone}: "
-                                         "carries our tags but the state does not know it; not touched "
-                                         "(`skytui local ls`)", cluster=i.cluster, reason="orphan")
+                                         f"{why}; not touched (`skytui local ls`)", cluster=i.cluster,
+                                   reason="orphan")
                 continue
             if self.busy(job.id) or job.id in self.probes and not self.probes[job.id].done():
                 continue  # an attempt in flight owns its instances

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from skytui.core import launcher
 from skytui.core.context import Core
 from skytui.errors import RemoteError
+from skytui.remote.marks import as_probe
 from skytui.store import Cluster, Node
 
 LOG_CHUNK = 1 << 20  # at most this many new log bytes per check
@@ -54,7 +55,8 @@ async def probe(core: Core, cluster: Cluster, node: Node, remote_job: str,
     """Ask one node; RemoteError when it cannot be reached."""
     from skytui.remote.exec import run
 
-    res = await run(core.ssh, launcher.address(core, cluster, node), _probe_command(remote_job, log_offset),
+    res = await run(core.ssh, launcher.address(core, cluster, node),
+                    as_probe(_probe_command(remote_job, log_offset)),
                     timeout=timeout)
     if not res.ok:
         raise RemoteError(f"{node.alias}: cannot read job {remote_job}: {res.stderr.strip()[:200]}")

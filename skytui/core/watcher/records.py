@@ -16,9 +16,13 @@ class Opened:
     fresh: bool  # False: an interrupted attempt is being resumed
 
 
-def request_base(job_id: int, attempt: int) -> str:
-    """The deterministic request id of one (job, attempt): a resumed launch adopts, never duplicates."""
-    return f"job{job_id}-a{attempt}"
+def request_base(job_id: int, attempt: int, store_id: str = "") -> str:
+    """The deterministic request id of one (job, attempt): a resumed launch adopts, never duplicates.
+
+    It names the store too: a store started afresh numbers its jobs from 1 again, and must not
+    adopt (then tear down) what the old store's job 1 launched under the same request id.
+    """
+    return f"job{job_id}-a{attempt}" + (f"-s{store_id[:8]}" if store_id else "")
 
 
 def open_attempt(store: Store, job_id: int, cluster: str, *, reuse_request: str | None = None) -> Opened | None:
@@ -35,7 +39,8 @@ def open_attempt(store: Store, job_id: int, cluster: str, *, reuse_request: str 
         else:
             n = int(job["attempts"]) + 1
             attempt = Attempt(job_id=job_id, attempt=n, cluster=cluster,
-                              request_id=reuse_request or request_base(job_id, n), started_at=now)
+                              request_id=reuse_request or request_base(job_id, n, store.store_id),
+                              started_at=now)
             conn.execute(
                 "INSERT INTO attempts(job_id, attempt, cluster, request_id, started_at) VALUES (?,?,?,?,?)",
                 (job_id, n, cluster, attempt.request_id, now))

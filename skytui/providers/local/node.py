@@ -30,6 +30,8 @@ from typing import Any, cast
 import asyncssh
 from asyncssh.stream import SSHServerStreamSession  # serves the SFTP subsystem for us
 
+from skytui.remote.marks import is_probe
+
 log = logging.getLogger("skytui.node")
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -214,6 +216,7 @@ class NodeSession(asyncssh.SSHServerSession[bytes]):
             return False
         self.sftp = _sftp_session()
         self.sftp.connection_made(self.chan)
+        self.session_file = self.node.open_session("sftp")  # a copy in progress is activity too
         return True
 
     def session_started(self) -> None:
@@ -241,8 +244,10 @@ class NodeSession(asyncssh.SSHServerSession[bytes]):
             else:
                 self._release()
             return
-        if interactive and not self.finished:
-            self.session_file = self.node.open_session("shell" if command is None else "tty")
+        if not self.finished and not is_probe(command):
+            # Every session is someone using the node (a shell, `ssh node CMD`): autostop waits.
+            kind = "shell" if command is None else "tty" if interactive else "exec"
+            self.session_file = self.node.open_session(kind)
         # Input that arrived while the command was starting goes in now, in order.
         early, self.early_input = self.early_input, None
         for data in early or []:
@@ -406,6 +411,8 @@ class NodeSession(asyncssh.SSHServerSession[bytes]):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.sftp is not None:
             self.sftp.connection_lost(exc)
+            _close_session(self.session_file)
+            self.session_file = None
             return
         if not self.finished and self.returncode is None:
             # The client went away: hang up on the command, as sshd does when a terminal closes.

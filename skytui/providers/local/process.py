@@ -54,7 +54,8 @@ def is_alive(pid: int | None, node_dir: Path) -> bool:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             return False
-        if str(node_dir).encode() not in text:
+        # The node was started with the resolved path: a symlinked data dir must still match.
+        if str(node_dir.resolve()).encode() not in text:
             return False  # the pid was reused by something else
         if stat.rsplit(")", 1)[-1].split()[0] == "Z":
             return False

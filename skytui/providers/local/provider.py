@@ -74,10 +74,11 @@ class LocalCloud(Provider):
                 iid = f"local-{secrets.token_hex(6)}"
                 conn.execute(
                     "INSERT INTO instances(id, request_id, node, cluster, job_id, user, region, zone,"
-                    " instance_type, spot, state, gpus, created_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " instance_type, spot, state, gpus, created_at, updated_at, store_id)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (iid, spec.request_id, rank, spec.cluster, spec.job_id, spec.user, spec.region,
-                     spec.zone, spec.instance_type, int(spec.spot), "pending", gpus[i], now, now))
+                     spec.zone, spec.instance_type, int(spec.spot), "pending", gpus[i], now, now,
+                     spec.store_id))
         for rank in missing:
             rec = self.registry.rows("request_id = ? AND node = ? AND state = 'pending'",
                                      (spec.request_id, rank))[0]
@@ -267,7 +268,7 @@ class LocalCloud(Provider):
             zone=rec.zone, state=rec.state, spot=bool(rec.spot), instance_type=rec.instance_type,
             user=rec.user, request_id=rec.request_id, job_id=rec.job_id, reason=rec.reason,
             host="127.0.0.1", ssh_port=rec.port or process.read_port(self.node_dir(rec.id)),
-            host_key=rec.host_key)
+            host_key=rec.host_key, store_id=rec.store_id)
 
     def close(self) -> None:
         self.registry.close()

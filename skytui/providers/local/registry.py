@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS instances(
     host_key TEXT,
     gpus TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    store_id TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS instances_request ON instances(request_id, node)
     WHERE state != 'terminated';
@@ -56,6 +57,7 @@ class Record:
     gpus: str
     created_at: float
     updated_at: float
+    store_id: str | None = None  # the launching store's identity (TAG_STORE)
 
 
 class Registry:
@@ -71,6 +73,9 @@ class Registry:
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     c.execute(stmt)
+            cols = {r["name"] for r in c.execute("PRAGMA table_info(instances)")}
+            if "store_id" not in cols:  # a registry made before instances carried the store tag
+                c.execute("ALTER TABLE instances ADD COLUMN store_id TEXT")
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

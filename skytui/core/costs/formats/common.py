@@ -57,8 +57,18 @@ def price_text(price: float) -> str:
     return fmt_micro(round(price * 1_000_000))
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell(text: str) -> str:
-    """A CSV field, quoted only when it must be (RFC 4180)."""
+    """A text CSV field, quoted only when it must be (RFC 4180).
+
+    Text that a spreadsheet would take for a formula gets the usual guard: a leading `'`,
+    and quotes. (Amounts never come through here: a negative number stays a number.)
+    """
+    if text.startswith(_FORMULA_START):
+        return "\"'" + text.replace('"', '""') + '"'
     if '"' in text or "," in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
