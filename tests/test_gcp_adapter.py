@@ -381,3 +381,16 @@ async def test_a_stock_out_never_deletes_a_strangers_vm_of_a_name_it_wanted(env:
     with pytest.raises(CapacityError):
         await p.launch(s)
     assert [n for _, n, _ in env.fake.live()] == [stranger]  # still there, untouched
+
+
+async def test_instances_carry_the_launching_stores_identity(env: GcpEnv) -> None:
+    """The store tag (issue 12) rides in the owner record and a label, and comes back listed."""
+    p = provider(env)
+    store_id = "0123456789abcdef0123456789abcdef"
+    [inst] = await p.launch(spec(store_id=store_id))
+    assert inst.store_id == store_id and inst.owned_by(store_id) and not inst.owned_by("another")
+    body = stored(env, "us-central1-a", naming.instance_name(spec().request_id, 0))
+    assert body["labels"]["skytui-store"] == store_id
+    [listed] = [i for i in await p.list_instances("us-central1") if i.id == inst.id]
+    assert listed.store_id == store_id
+    await p.terminate([inst.id])

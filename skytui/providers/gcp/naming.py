@@ -10,7 +10,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from skytui.providers.base import TAG_CLUSTER, TAG_JOB, TAG_NODE, TAG_REQUEST, TAG_USER
+from skytui.providers.base import TAG_CLUSTER, TAG_JOB, TAG_NODE, TAG_REQUEST, TAG_STORE, TAG_USER
 
 # GCE resource names and label values: lowercase, at most 63 characters.
 MAX_NAME = 63
@@ -61,20 +61,23 @@ def label_value(value: str) -> str:
 
 
 def owner_labels(*, cluster: str, node: int, user: str, request_id: str, job_id: int | None,
-                 extra: dict[str, str] | None = None) -> dict[str, str]:
+                 extra: dict[str, str] | None = None, store_id: str | None = None) -> dict[str, str]:
     # The task's own labels too, where GCE can hold them (a key must start with a letter).
     labels = {label_value(k): label_value(v) for k, v in (extra or {}).items() if label_value(k)[:1].isalpha()}
     labels.update({TAG_CLUSTER: label_value(cluster), TAG_NODE: str(node), TAG_USER: label_value(user),
                    TAG_REQUEST: label_value(request_id)})
     if job_id is not None:
         labels[TAG_JOB] = str(job_id)
+    if store_id:
+        labels[TAG_STORE] = label_value(store_id)
     return labels
 
 
 def owner_description(*, cluster: str, node: int, user: str, request_id: str, job_id: int | None,
-                      instance_type: str, spot: bool) -> str:
+                      instance_type: str, spot: bool, store_id: str | None = None) -> str:
     return OWNER_PREFIX + json.dumps({"cluster": cluster, "node": node, "user": user, "request": request_id,
-                                      "job": job_id, "type": instance_type, "spot": spot},
+                                      "job": job_id, "type": instance_type, "spot": spot,
+                                      "store": store_id},
                                      separators=(",", ":"))
 
 

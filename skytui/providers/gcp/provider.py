@@ -23,6 +23,7 @@ from skytui.providers.base import (
     TAG_JOB,
     TAG_NODE,
     TAG_REQUEST,
+    TAG_STORE,
     TAG_USER,
     Instance,
     LaunchSpec,
@@ -171,10 +172,11 @@ class GcpCloud(Provider):
             # is cheap to list: a watcher round parses it for every instance.
             description=naming.owner_description(cluster=spec.cluster, node=rank, user=user,
                                                  request_id=spec.request_id, job_id=spec.job_id,
-                                                 instance_type=spec.instance_type, spot=spec.spot),
+                                                 instance_type=spec.instance_type, spot=spec.spot,
+                                                 store_id=spec.store_id),
             machine_type=f"zones/{zone}/machineTypes/{spec.instance_type}",
             labels=naming.owner_labels(cluster=spec.cluster, node=rank, user=user, request_id=spec.request_id,
-                                       job_id=spec.job_id, extra=spec.labels),
+                                       job_id=spec.job_id, extra=spec.labels, store_id=spec.store_id),
             metadata=cv1.Metadata(items=metadata),
             scheduling=sched,
             guest_accelerators=accels,
@@ -289,7 +291,8 @@ class GcpCloud(Provider):
             job_id=int(job) if job not in (None, "") else None,
             reason="user-stopped" if state == "stopped" else None,
             host=host, ssh_port=self.ssh_port if state == "running" else None,
-            host_key=self._host_keys.get(iid))
+            host_key=self._host_keys.get(iid),
+            store_id=owner.get("store") or labels.get(TAG_STORE) or None)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def stop(self, instance_ids: list[str]) -> None:
