@@ -112,7 +112,8 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
 
 
 def _local(v: _Validator, raw: Any) -> LocalSettings:
-    loc = v.section("local", raw, ("regions", "capacity", "spot_preemptions_per_hour", "prices"))
+    loc = v.section("local", raw, ("regions", "capacity", "spot_preemptions_per_hour", "prices",
+                                   "preemption_notice_seconds"))
     kw: dict[str, Any] = {}
     if "regions" in loc:
         regions = v.mapping("local.regions", loc["regions"])
@@ -138,6 +139,9 @@ def _local(v: _Validator, raw: Any) -> LocalSettings:
     if "spot_preemptions_per_hour" in loc:
         kw["spot_preemptions_per_hour"] = v.number("local.spot_preemptions_per_hour",
                                                    loc["spot_preemptions_per_hour"], minimum=0)
+    if "preemption_notice_seconds" in loc:
+        kw["preemption_notice_seconds"] = v.number("local.preemption_notice_seconds",
+                                                   loc["preemption_notice_seconds"], minimum=0)
     if "prices" in loc:
         pr = v.section("local.prices", loc["prices"], ("vcpu_hour", "gib_hour", "gpu_hour", "spot_ratio"))
         pkw: dict[str, Any] = {}

@@ -31,6 +31,8 @@ class LocalSettings:
     capacity: dict[str, ZoneCapacity] = field(default_factory=dict)  # "region/zone" or "region"
     spot_preemptions_per_hour: float = 0.0
     prices: LocalPriceSettings = field(default_factory=LocalPriceSettings)
+    # The warning before a spot node is reclaimed, as AWS (120 s) and GCP (~30 s) give one.
+    preemption_notice_seconds: float = 5.0
 
     def zone_capacity(self, region: str, zone: str) -> ZoneCapacity:
         return self.capacity.get(f"{region}/{zone}") or self.capacity.get(region) or ZoneCapacity()

@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("cluster", nargs="?")
     s.add_argument("--node", type=int)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--notice", type=float, metavar="SECONDS",
+                   help="preempt: warn the node this long before (default: local.preemption_notice_seconds)")
 
     s = sub.add_parser("daemon", help="the background watcher")
     s.add_argument("action", choices=["status", "stop", "install"])

@@ -140,6 +140,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX usage_still_open ON usage_intervals(started_at) WHERE ended_at IS NULL;
     """,
+    # 3 (recovery without loss, issue 13): when the cloud's preemption notice reached an
+    # attempt's node, so the Events view and `skytui jobs ID` can show notice -> preempted.
+    """
+    ALTER TABLE attempts ADD COLUMN notice_at REAL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -28,10 +28,25 @@ def fetched_size(job_id: int, attempt: int) -> int:
         return 0
 
 
-def append_attempt_log(job_id: int, attempt: int, data: bytes) -> None:
-    if data:
-        with open(attempt_log_path(job_id, attempt), "ab") as f:
-            f.write(data)
+def append_attempt_log(job_id: int, attempt: int, data: bytes, *, at: int | None = None) -> int:
+    """Add the node's log bytes that start at byte `at` of its log; return how many were new.
+
+    Two readers feed one file (the live stream and the watcher's catch-up check), so a piece
+    is placed by its offset: bytes the file already holds are skipped, and a piece that would
+    leave a hole is refused (its reader resumes from the file's size next time).
+    """
+    if not data:
+        return 0
+    path = attempt_log_path(job_id, attempt)
+    with open(path, "ab") as f:
+        size = f.tell()
+        if at is None:
+            at = size
+        if at > size or at + len(data) <= size:
+            return 0
+        new = data[size - at:]
+        f.write(new)
+        return len(new)
 
 
 def attempt_header(job_id: int, attempt: int, core: Core) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from skytui.core.context import Core
+from skytui.core.jobs.capture import LogCapture
 from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.secrets import forget_secrets
 from skytui.core.jobs.service import ACTIVE
@@ -70,6 +71,9 @@ class Watcher:
         self.orphans: dict[str, Instance] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self.autostop = autostop.Autostop(self)
+        # Running attempts' output streams into the local log store as it is written.
+        self.capture = LogCapture(core, limit=self.settings.log_streams,
+                                  turn_seconds=self.settings.log_turn_seconds, on_ended=self.log_ended)
         self.stopping = False
         self.last_round_at: float | None = None
         self.jobs_watched = 0
@@ -113,6 +117,7 @@ class Watcher:
 
     async def shutdown(self) -> None:
         self.stopping = True
+        await self.capture.close()
         pending = [t for t in [*self.tasks.values(), *self.probes.values(), *self.background] if not t.done()]
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.settings.stop_grace_seconds)
@@ -172,6 +177,7 @@ class Watcher:
         self.last_round_at = self.core.clock()
         for job in jobs:
             self.reconcile(job, listing)
+        self.capture.sync(jobs)
         self.extras_and_orphans(listing, {j.id: j for j in jobs}, clusters)
         self.autostop.maybe_check(clusters, listing)
 
@@ -208,6 +214,9 @@ class Watcher:
         if key in listing.errors or key not in listing.instances:
             return  # the cloud did not answer: judge nothing this round
         seen = {i.id: i for i in listing.instances[key]}
+        told = [seen[n.instance_id].notice_at for n in nodes if n.instance_id in seen]
+        if any(told):
+            self.notice(job, c, min(t for t in told if t))
         dead = [seen.get(n.instance_id or "") for n in nodes
                 if n.instance_id not in seen or seen[n.instance_id].state in ("terminated", "stopped")]
         if dead:
@@ -277,9 +286,11 @@ class Watcher:
 
         n = job.attempts
         remote = str(n)
+        # While the live stream has this attempt, the check asks for its state only.
+        start = None if self.capture.streaming(job.id, n) else fetched_size(job.id, n)
         try:
             head, *rest = await asyncio.gather(
-                probe(self.core, c, nodes[0], remote, fetched_size(job.id, n)),
+                probe(self.core, c, nodes[0], remote, start),
                 *(probe(self.core, c, node, remote) for node in nodes[1:]))
         except RemoteError as exc:
             count = self.unreachable.get(job.id, 0) + 1
@@ -291,12 +302,22 @@ class Watcher:
                               detail=f"{count} checks failed while the cloud said running: {exc}")
             return
         self.unreachable.pop(job.id, None)
-        append_attempt_log(job.id, n, head.log)
+        if start is not None:
+            append_attempt_log(job.id, n, head.log, at=start)
         states = [head, *rest]
+        noticed = [s.notice_at for s in states if s.notice_at]
+        if noticed:
+            self.notice(job, c, min(noticed))
         if any(s.status == "running" for s in states):
             return
         fresh = self.core.store.job(job.id)
         if fresh is None or fresh.status != "RUNNING" or fresh.attempts != n:
+            return
+        if noticed:
+            # The job ended because the cloud is reclaiming its node (it got SIGTERM with the
+            # notice): a preemption, whatever its exit code says, so it is recovered.
+            self.lost(fresh, c, [x.instance_id for x in nodes if x.instance_id], "preempted",
+                      detail="the job stopped after the cloud's preemption notice")
             return
         if any(s.status in ("gone", "missing") for s in states):
             await self.job_gone(fresh, c, nodes, n)
@@ -413,6 +434,33 @@ class Watcher:
         if b is not None:
             b.reset()
         self.last_probe[job_id] = self.core.clock()
+        job = self.core.store.job(job_id)
+        if job is not None and job.status == "RUNNING":
+            self.capture.add(job)
+
+    def log_ended(self, job_id: int, attempt: int) -> None:
+        """The live stream read an attempt's log to its end: the job exited, so check it now."""
+        job = self.core.store.job(job_id)
+        if job is None or job.status != "RUNNING" or job.attempts != attempt or self.stopping:
+            return
+        c = self.core.store.cluster(job.cluster or "")
+        nodes = self.core.store.nodes(c.name) if c else []
+        running = self.probes.get(job_id)
+        if c is None or not nodes or (running is not None and not running.done()):
+            return
+        self.last_probe[job_id] = self.core.clock()
+        self.spawn(job_id, self.check_job(job, c, nodes), probe=True)
+        self.probes[job_id].set_name(f"attempt-{job.attempts}")
+
+    def notice(self, job: Job, c: Cluster, at: float) -> None:
+        """The cloud announced it will reclaim the job's node: record it (once) and say so."""
+        from skytui.core.watcher.records import record_notice
+
+        if not record_notice(self.core.store, job.id, job.attempts, at):
+            return
+        self.event(job.id, f"{job.name}: preemption notice for {c.name} in {c.region}/{c.zone} at "
+                           f"{datetime.fromtimestamp(at).strftime('%H:%M:%S')}; the job got SIGTERM to "
+                           "checkpoint", cluster=c.name, reason="notice")
 
     # -- instances nobody asked for --------------------------------------------------------------------
     def extras_and_orphans(self, listing: Reconciled, active: dict[int, Job], clusters: list[Cluster]) -> None:
