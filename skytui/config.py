@@ -6,7 +6,14 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skytui.config_model import Config, LocalPriceSettings, LocalSettings, ZoneCapacity
+from skytui.config_model import (
+    BudgetSettings,
+    Config,
+    LocalPriceSettings,
+    LocalSettings,
+    NotifySettings,
+    ZoneCapacity,
+)
 from skytui.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -17,7 +24,7 @@ STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
 # key -> (type check, description) for the flat settings; nested sections are handled below.
 _TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
-        "watcher", "dashboard", "telemetry", "theme", "local")
+        "watcher", "dashboard", "telemetry", "theme", "local", "notify", "budget")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -108,7 +115,31 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
                                                         minimum=0.5)
     if "local" in data:
         kw["local"] = _local(v, data["local"])
+    if "notify" in data:
+        kw["notify"] = _notify(v, data["notify"])
+    if "budget" in data:
+        b = v.section("budget", data["budget"], ("hourly_usd", "monthly_usd"))
+        kw["budget"] = BudgetSettings(**{k: v.number(f"budget.{k}", b[k], minimum=0)
+                                         for k in ("hourly_usd", "monthly_usd") if b.get(k) is not None})
     return Config(**kw)
+
+
+def _notify(v: _Validator, raw: Any) -> NotifySettings:
+    n = v.section("notify", raw, ("webhook", "desktop", "gpu_idle_minutes", "timeout_seconds"))
+    kw: dict[str, Any] = {}
+    if n.get("webhook") is not None:
+        url = v.string("notify.webhook", n["webhook"])
+        problem = webhook_problem(url)
+        if problem:
+            raise v.bad("notify.webhook", problem, "use an http:// or https:// URL, e.g. a Slack incoming webhook")
+        kw["webhook"] = url
+    if "desktop" in n:
+        kw["desktop"] = v.boolean("notify.desktop", n["desktop"])
+    if n.get("gpu_idle_minutes") is not None:
+        kw["gpu_idle_minutes"] = v.number("notify.gpu_idle_minutes", n["gpu_idle_minutes"], minimum=1)
+    if "timeout_seconds" in n:
+        kw["timeout_seconds"] = v.number("notify.timeout_seconds", n["timeout_seconds"], minimum=0.1)
+    return NotifySettings(**kw)
 
 
 def _local(v: _Validator, raw: Any) -> LocalSettings:
@@ -153,6 +184,21 @@ def _local(v: _Validator, raw: Any) -> LocalSettings:
             pkw["gpu_hour"] = {str(k): v.number(f"local.prices.gpu_hour.{k}", x, minimum=0) for k, x in g.items()}
         kw["prices"] = LocalPriceSettings(**pkw)
     return LocalSettings(**kw)
+
+
+def webhook_problem(url: str) -> str | None:
+    """Why `url` cannot be a webhook (None when it can): http(s) with a host, nothing else."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"a webhook must be http or https, got {parts.scheme + '://' if parts.scheme else url!r}"
+    if not parts.hostname:
+        return f"the webhook URL {url!r} names no host"
+    return None
 
 
 def _no_unknown(src: Source, path: str, data: dict[Any, Any], allowed: tuple[str, ...]) -> None:

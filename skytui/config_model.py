@@ -39,6 +39,24 @@ class LocalSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Where alerts go (issue 13): a webhook (JSON POST, Slack-compatible `text`) and/or the desktop."""
+
+    webhook: str | None = None
+    desktop: bool = False  # notify-send (Linux) or osascript (macOS), when present
+    gpu_idle_minutes: float | None = None  # alert when a billed GPU idled this long; None: never
+    timeout_seconds: float = 5.0  # per webhook delivery
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    """A spend guard: warn when the fleet's live $/h or this month's spend crosses these."""
+
+    hourly_usd: float | None = None
+    monthly_usd: float | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     clouds: tuple[str, ...] = ()  # enabled clouds besides the local cloud
     allowed_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -56,6 +74,8 @@ class Config:
     telemetry_interval_seconds: float = 5.0
     theme: str = "skytui-dark"
     local: LocalSettings = field(default_factory=LocalSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
 
     @property
     def enabled_clouds(self) -> tuple[str, ...]:

@@ -223,6 +223,9 @@ class SkytuiApp(LiveData, Watchers, RowActions, Launching, App[int]):
 
     # -- notes, progress, errors -------------------------------------------------------------------
     def _on_progress(self, p: Progress) -> None:
+        if p.stage == "notify":  # an alert that could not be delivered: the user must hear of it
+            self.post_message(self.Note(f"alerts: {p.message}", "error"))
+            return
         if p.stage == "telemetry":  # a node's telemetry note (said once per change): news, not work
             self.post_message(self.Note(f"GPU telemetry: {p.message}"))
             return

@@ -16,6 +16,8 @@ from skytui.core.jobs.capture import LogCapture
 from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.secrets import forget_secrets
 from skytui.core.jobs.service import ACTIVE
+from skytui.core.notify import Notifier
+from skytui.core.notify.alerts import Alerts
 from skytui.core.jobs.teardown import release_cluster
 from skytui.core.refresh import Reconciled, list_regions, regions_to_watch
 from skytui.core.watcher import autostop
@@ -74,6 +76,9 @@ class Watcher:
         # Running attempts' output streams into the local log store as it is written.
         self.capture = LogCapture(core, limit=self.settings.log_streams,
                                   turn_seconds=self.settings.log_turn_seconds, on_ended=self.log_ended)
+        # Alerts (config `notify:`): delivered in the background, never waited for.
+        self.notifier = Notifier(core.config.notify, on_failure=self.delivery_failed)
+        self.alerts = Alerts(core.config, core.store, self.notifier, core.clock)
         self.stopping = False
         self.last_round_at: float | None = None
         self.jobs_watched = 0
@@ -118,6 +123,11 @@ class Watcher:
     async def shutdown(self) -> None:
         self.stopping = True
         await self.capture.close()
+        try:
+            self.alerts.check()  # what the last steps recorded
+        except Exception:
+            log.exception("alert check failed")
+        await self.notifier.drain(5.0)
         pending = [t for t in [*self.tasks.values(), *self.probes.values(), *self.background] if not t.done()]
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.settings.stop_grace_seconds)
@@ -178,6 +188,10 @@ class Watcher:
         for job in jobs:
             self.reconcile(job, listing)
         self.capture.sync(jobs)
+        try:
+            self.alerts.check()
+        except Exception:  # alerts must never stop the watching
+            log.exception("alert check failed")
         self.extras_and_orphans(listing, {j.id: j for j in jobs}, clusters)
         self.autostop.maybe_check(clusters, listing)
 
@@ -437,6 +451,11 @@ class Watcher:
         job = self.core.store.job(job_id)
         if job is not None and job.status == "RUNNING":
             self.capture.add(job)
+
+    def delivery_failed(self, message: str) -> None:
+        """An alert could not be delivered after its retries: an event (the app shows it)."""
+        self.core.progress("notify", message, reason="notify-failed")
+        log.warning("%s", message)
 
     def log_ended(self, job_id: int, attempt: int) -> None:
         """The live stream read an attempt's log to its end: the job exited, so check it now."""
