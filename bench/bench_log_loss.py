@@ -78,7 +78,7 @@ async def one_kind(kind: str, args: argparse.Namespace, truth_dir: Path) -> list
 
     core = Core(load_config())
     cloud = core.provider("local")
-    notice = getattr(core.config.local, "preemption_notice_seconds", None)
+    notice = getattr(core.config.local, "preemption_notice_seconds", None) if args.notice is None else args.notice
     stop = asyncio.Event()
     watcher = asyncio.create_task(run_watcher(core, kind=kind, stop_event=stop))
     rng = random.Random(args.seed)
@@ -132,8 +132,9 @@ def _shq(s: str) -> str:
 async def main(args: argparse.Namespace) -> None:
     truth = _sandbox()
     kinds = ["daemon", "app"] if args.kind == "both" else [args.kind]
+    how = "the configured notice" if args.notice is None else f"{args.notice:g} s of notice"
     print(f"log loss at preemption: {args.trials} trials per watcher, a job printing 20 lines/s, "
-          "preempted 3-18 s into its run (local cloud, real nodes, default watcher settings)")
+          f"preempted 3-18 s into its run with {how} (local cloud, real nodes, default watcher settings)")
     for kind in kinds:
         lost = await one_kind(kind, args, truth)
         print(f"{kind:6} watcher: lines lost per preemption P50 {pct(lost, 50)}  max {max(lost)}  "
@@ -146,4 +147,5 @@ if __name__ == "__main__":
     ap.add_argument("--parallel", type=int, default=5)
     ap.add_argument("--kind", default="both", choices=["daemon", "app", "both"])
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--notice", type=float, help="seconds of notice (default: the config's; 0: an abrupt kill)")
     asyncio.run(main(ap.parse_args()))

@@ -77,3 +77,28 @@ async def test_the_local_cloud_kills_a_noticed_node_when_its_time_is_up() -> Non
         await wait_until(lambda: cloud.registry.get(inst.id).state == "terminated", 20, "the node to go")
         assert cloud.registry.get(inst.id).reason == "spot-preempted"
         await wait_until(lambda: core.store.job(job_id).attempts == 2, 40, "a second attempt")  # type: ignore[union-attr]
+
+
+async def test_with_more_running_attempts_than_streams_they_take_turns() -> None:
+    core = make_core()
+    a = submit(core, job_task(COUNTER, name="a"))
+    b = submit(core, job_task(COUNTER, name="b"))
+    one_stream = dataclasses.replace(NO_CHECKS, log_streams=1, log_turn_seconds=0.5)
+    async with watching(core, one_stream):
+        await wait_status(core, a, "RUNNING")
+        await wait_status(core, b, "RUNNING")
+        # Only the live streams deliver here; with one slot both logs still grow, in turns.
+        await wait_until(lambda: "step 30\n" in _log(a, 1) and "step 30\n" in _log(b, 1), 40, "both captured")
+        for job_id in (a, b):
+            steps = [int(line.split()[1]) for line in _log(job_id, 1).splitlines()]
+            assert steps == list(range(1, len(steps) + 1))  # resumed at the byte: no gap, no repeat
+
+
+def test_pieces_land_at_their_offset_once() -> None:
+    from skytui.core.jobs.logs import append_attempt_log
+
+    assert append_attempt_log(7, 1, b"abc\n", at=0) == 4
+    assert append_attempt_log(7, 1, b"abc\ndef\n", at=0) == 4  # the known part is skipped
+    assert append_attempt_log(7, 1, b"def\n", at=4) == 0  # already there
+    assert append_attempt_log(7, 1, b"xyz\n", at=20) == 0  # would leave a hole: refused
+    assert _log(7, 1) == "abc\ndef\n"

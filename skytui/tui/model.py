@@ -182,11 +182,15 @@ class Summary:
     jobs_recovering: int = 0
     watcher: str = "nobody"
 
-    def line(self, gpus: str = "") -> str:
-        """`gpus`: telemetry's fleet figures (busy, idle, mean utilisation), when it has read any."""
+    def line(self, gpus: str = "", budget: float | None = None) -> str:
+        """`gpus`: telemetry's fleet figures (busy, idle, mean utilisation), when it has read any;
+        `budget`: the config's hourly spend guard, shown beside the rate (and crossed, loudly)."""
+        guard = ""
+        if budget is not None:
+            guard = f" OVER the ${budget:,.2f}/h budget" if self.spend_per_hour > budget else f" of ${budget:,.2f}/h"
         return (f"clusters up {self.clusters_up}/{self.clusters} │ GPUs in use {self.gpus_in_use}"
                 f"{f' ({gpus})' if gpus else ''} │ "
-                f"spend ${self.spend_per_hour:,.2f}/h │ jobs running {self.jobs_running}, "
+                f"spend ${self.spend_per_hour:,.2f}/h{guard} │ jobs running {self.jobs_running}, "
                 f"recovering {self.jobs_recovering} │ watching: {self.watcher}")
 
 

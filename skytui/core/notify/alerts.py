@@ -41,7 +41,7 @@ def month_spend(store: Store, now: float) -> float:
     return float(month)
 
 
-def budget_state(config: Config, store: Store, now: float) -> dict[str, str]:
+def budget_state(config: Config, store: Store, now: float, *, month: bool = True) -> dict[str, str]:
     """The budget lines crossed right now, by "hourly" / "monthly" (empty: within budget or none set)."""
     b = config.budget
     over = {}
@@ -49,7 +49,7 @@ def budget_state(config: Config, store: Store, now: float) -> dict[str, str]:
         rate = live_rate(store, now)
         if rate > b.hourly_usd:
             over["hourly"] = f"the fleet bills ${rate:,.2f}/h, over the ${b.hourly_usd:,.2f}/h budget"
-    if b.monthly_usd is not None:
+    if month and b.monthly_usd is not None:
         spent = month_spend(store, now)
         if spent > b.monthly_usd:
             over["monthly"] = f"${spent:,.2f} spent this month, over the ${b.monthly_usd:,.2f} budget"
@@ -74,10 +74,11 @@ class Alerts:
             return
         self._events()
         now = self.clock()
-        if now >= self.next_slow:
+        slow = now >= self.next_slow
+        if slow:
             self.next_slow = now + SLOW_CHECK_SECONDS
             self._gpus_idle(now)
-            self._budget(now)
+        self._budget(now, month=slow)  # the live rate is one indexed read: every round
 
     def _events(self) -> None:
         for e in self.store.events(after_id=self.after_id, limit=1000):
@@ -123,9 +124,10 @@ class Alerts:
                                              cluster=cluster, ts=now))
         self.idle_told = idle_now  # one that works again may alert again later
 
-    def _budget(self, now: float) -> None:
-        over = budget_state(self.config, self.store, now)
+    def _budget(self, now: float, *, month: bool) -> None:
+        over = budget_state(self.config, self.store, now, month=month)
         for key, line in over.items():
             if key not in self.budget_told:
                 self.notifier.send(Alert("budget", f"spend guard: {line}", ts=now))
-        self.budget_told = set(over)
+        checked = {"hourly", "monthly"} if month else {"hourly"}
+        self.budget_told = (self.budget_told - checked) | set(over)

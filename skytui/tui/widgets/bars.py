@@ -20,12 +20,13 @@ class SummaryBar(Static):
         super().__init__("loading…", id="summary", markup=False)
         self.summary: Summary | None = None
 
-    def show(self, summary: Summary, view_title: str, gpus: str = "") -> None:
-        """`gpus`: the fleet's GPU figures from telemetry, when it has read any."""
-        shown = (summary, view_title, gpus)
+    def show(self, summary: Summary, view_title: str, gpus: str = "", budget: float | None = None) -> None:
+        """`gpus`: the fleet's GPU figures from telemetry, when it has read any; `budget`: $/h guard."""
+        shown = (summary, view_title, gpus, budget)
         if shown != getattr(self, "_shown", None):
             self.summary, self._shown = summary, shown
-            self.update(f" skytui › {view_title} │ {summary.line(gpus)}")
+            self.set_class(budget is not None and summary.spend_per_hour > budget, "over-budget")
+            self.update(f" skytui › {view_title} │ {summary.line(gpus, budget)}")
 
 
 class StatusLine(Static):
