@@ -50,7 +50,7 @@ class LogCapture:
     def __init__(self, core: Core, *, limit: int = DEFAULT_LIMIT, turn_seconds: float = DEFAULT_TURN_SECONDS,
                  on_ended: EndedFn | None = None) -> None:
         self.core = core
-        self.limit = max(1, limit)
+        self.limit = max(0, limit)  # 0: no live capture (the node check still fetches the log)
         self.turn_seconds = turn_seconds
         self.on_ended = on_ended
         self.streams: dict[int, _Stream] = {}
