@@ -33,6 +33,9 @@ log = logging.getLogger("skytui.watcher")
 DEFAULT_LIMIT = 64  # concurrent streams; 50 jobs at 20 lines/s measured in bench/bench_log_stream.py
 DEFAULT_TURN_SECONDS = 20.0  # with more attempts than `limit`, how long one streams before yielding
 RETRY_SECONDS = 2.0  # after a stream could not start (node not answering yet)
+# The node sends what is new this often, not at every write: a job printing 20 short lines a
+# second costs ~2 SSH packets a second instead of 20, and a sudden loss costs at most this long.
+POLL_SECONDS = 0.5
 
 EndedFn = Callable[[int, int], None]  # (job id, attempt): the attempt's log ended on the node
 
@@ -132,7 +135,7 @@ class LogCapture:
         head = launcher.address(self.core, c, nodes[0])
         try:
             async for ev in tail(self.core.ssh, head, str(n), offset=fetched_size(job_id, n), follow=True,
-                                 reconnect_for=60.0):
+                                 reconnect_for=60.0, poll=POLL_SECONDS):
                 if ev.kind == "data":
                     append_attempt_log(job_id, n, ev.data, at=ev.offset - len(ev.data))
         except asyncio.CancelledError:

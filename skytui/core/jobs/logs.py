@@ -14,7 +14,15 @@ OutputFn = Callable[[str, str], None]
 def job_log_dir(job_id: int) -> Path:
     from skytui.paths import _private_dir, log_dir
 
-    return _private_dir(str(log_dir() / "jobs" / str(int(job_id))))
+    path = log_dir() / "jobs" / str(int(job_id))
+    if path in _made:  # appends arrive many times a second: made (and made private) once
+        return path
+    made = _private_dir(str(path))
+    _made.add(path)
+    return made
+
+
+_made: set[Path] = set()
 
 
 def attempt_log_path(job_id: int, attempt: int) -> Path:
