@@ -90,7 +90,7 @@ async def stream_job_logs(core: Core, job_id: int, *, follow: bool, on_output: O
                 on_output(data.decode("utf-8", "replace"), "stdout")
         if not follow or job.status in JOB_TERMINAL:
             if job.status not in JOB_TERMINAL and not follow:
-                on_output(f"[skytui] job {job_id} is {job.status}; the watcher fetches new output "
-                          "as it checks the job (-f to follow)\n", "stderr")
+                on_output(f"[skytui] job {job_id} is {job.status}; while a watcher runs (the app or "
+                          "`skytui --daemon`) its output arrives as it is written (-f to follow)\n", "stderr")
             return 0
         await asyncio.sleep(poll_s)
