@@ -38,24 +38,28 @@ def _sandbox() -> None:
     os.environ["HOME"] = root
 
 
-async def measure(core, settings, seconds: float) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    """(CPU % of one core over the window, log bytes captured in it)."""
+async def measure(core, settings, seconds: float) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
+    """(CPU % of one core over the window, log bytes captured in it, log bytes the jobs wrote in it)."""
     from skytui.core.jobs.logs import job_log_dir
     from skytui.core.watcher import run_watcher
+    from skytui.paths import local_cloud_dir
 
     def captured() -> int:
         return sum(p.stat().st_size for p in job_log_dir(0).parent.glob("*/attempt-*.log"))
 
+    def written() -> int:  # the logs on the nodes' disks
+        return sum(p.stat().st_size for p in (local_cloud_dir() / "disks").glob("*/.skytui/jobs/*/log"))
+
     stop = asyncio.Event()
     task = asyncio.create_task(run_watcher(core, kind="daemon", stop_event=stop, settings=settings))
     await asyncio.sleep(3)  # the first round, the streams opening
-    bytes0, cpu0, wall0 = captured(), time.process_time(), time.monotonic()
+    bytes0, made0, cpu0, wall0 = captured(), written(), time.process_time(), time.monotonic()
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
-    got = captured() - bytes0
+    got, made = captured() - bytes0, written() - made0
     stop.set()
     await task
-    return 100 * cpu / wall, got
+    return 100 * cpu / wall, got, made
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -82,8 +86,8 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.sleep(0.5)
     stop.set()
     await starter
-    floor, floor_bytes = await measure(core, dataclasses.replace(defaults, log_streams=0), args.seconds)
-    live, live_bytes = await measure(core, defaults, args.seconds)
+    floor, floor_bytes, floor_made = await measure(core, dataclasses.replace(defaults, log_streams=0), args.seconds)
+    live, live_bytes, live_made = await measure(core, defaults, args.seconds)
     cloud = core.provider("local")
     for j in ids:
         for inst in cloud.registry.rows("job_id = ? AND state != 'terminated'", (j,)):  # type: ignore[attr-defined]
@@ -92,10 +96,10 @@ async def main(args: argparse.Namespace) -> None:
     per_job = (live - floor) / len(ids)
     print(f"{len(ids)} running jobs x 20 lines/s, {args.seconds:g} s windows, default watcher settings")
     print(f"floor (no live capture, log with the node check): {floor:5.2f} % of a core, "
-          f"{floor_bytes / args.seconds / 1024:6.1f} KiB/s captured")
+          f"{floor_bytes / args.seconds / 1024:6.1f} KiB/s captured of {floor_made / args.seconds / 1024:.1f} written")
     print(f"live capture (cap {defaults.log_streams} streams):          {live:5.2f} % of a core, "
-          f"{live_bytes / args.seconds / 1024:6.1f} KiB/s captured  (x{live / max(floor, 0.01):.1f} the floor; "
-          f"goal <= 10 %)")
+          f"{live_bytes / args.seconds / 1024:6.1f} KiB/s captured of {live_made / args.seconds / 1024:.1f} written  "
+          f"(x{live / max(floor, 0.01):.1f} the floor; goal <= 10 %)")
     print(f"cost per streaming job: {per_job:.3f} % of a core")
 
 

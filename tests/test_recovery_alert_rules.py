@@ -37,8 +37,8 @@ def _store(tmp: Path):  # type: ignore[no-untyped-def]
 
 
 def _gpu_minutes(store, utilization: float, minutes: int) -> None:  # type: ignore[no-untyped-def]
-    from skytui.core.telemetry.sampler import write_minutes
     from skytui.core.telemetry.ring import MinuteRollup
+    from skytui.core.telemetry.sampler import write_minutes
 
     start = int(NOW // 60 * 60)
     rows = [("gpu-box", 0, 0, MinuteRollup(minute=start - 60 * k, utilization_gpu=utilization,

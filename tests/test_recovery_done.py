@@ -6,7 +6,16 @@ import asyncio
 from pathlib import Path
 
 from test_recovery_alerts import Receiver
-from test_watcher_support import FAST, job_task, make_core, skytui_cmd, wait_status, wait_until, watching, write_config
+from test_watcher_support import (
+    FAST,
+    job_task,
+    make_core,
+    skytui_cmd,
+    wait_status,
+    wait_until,
+    watching,
+    write_config,
+)
 
 from skytui.config_model import NotifySettings
 from skytui.core.jobs import attempt_log_path, submit

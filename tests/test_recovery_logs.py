@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 
 from test_tui_conf import wait_for
-from test_watcher_support import FAST, job_task, make_core, skytui_cmd, wait_status, wait_until, watching
+from test_watcher_support import (
+    FAST,
+    job_task,
+    make_core,
+    skytui_cmd,
+    wait_status,
+    wait_until,
+    watching,
+)
 from textual.app import App
 
 from skytui.core.jobs import attempt_log_path, submit

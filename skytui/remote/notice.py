@@ -28,13 +28,15 @@ NOTICE_DIR = ".skytui/notice"  # relative to the node user's HOME
 LOCAL_NOTICE_FILE = ".skytui/cloud/preemption-notice"  # the local cloud's stand-in for metadata
 
 # How to ask each cloud whether a notice is out (exit status 0: it is), and how often.
+_AWS = ('t=$(curl -s -m 2 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" '
+        "http://169.254.169.254/latest/api/token)\n"
+        '  curl -s -f -m 2 -H "X-aws-ec2-metadata-token: $t" -o /dev/null '
+        "http://169.254.169.254/latest/meta-data/spot/instance-action")
+_GCP = ('[ "$(curl -s -m 2 -H "Metadata-Flavor: Google" '
+        'http://metadata.google.internal/computeMetadata/v1/instance/preempted)" = TRUE ]')
 _CHECKS = {
-    "aws": ('t=$(curl -s -m 2 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" '
-            "http://169.254.169.254/latest/api/token)\n"
-            '  curl -s -f -m 2 -H "X-aws-ec2-metadata-token: $t" -o /dev/null '
-            "http://169.254.169.254/latest/meta-data/spot/instance-action", 5.0),
-    "gcp": ('[ "$(curl -s -m 2 -H "Metadata-Flavor: Google" '
-            'http://metadata.google.internal/computeMetadata/v1/instance/preempted)" = TRUE ]', 2.0),
+    "aws": (_AWS, 5.0),
+    "gcp": (_GCP, 2.0),
     "local": (f'[ -f "$HOME"/{LOCAL_NOTICE_FILE} ]', 0.5),
 }
 

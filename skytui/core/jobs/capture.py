@@ -74,6 +74,8 @@ class LogCapture:
                 s.task.cancel()
                 self.streams.pop(job_id, None)
         self.waiting = deque(j for j in self.waiting if j in self.wanted)
+        self.finished = {(j, n) for j, n in self.finished if self.wanted.get(j) == n}
+        self.retry_at = {j: t for j, t in self.retry_at.items() if j in self.wanted}
         for job_id, n in self.wanted.items():
             if job_id not in self.streams and job_id not in self.waiting and (job_id, n) not in self.finished:
                 self.waiting.append(job_id)

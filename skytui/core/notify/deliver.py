@@ -47,7 +47,7 @@ def post_json(url: str, body: dict[str, object], timeout: float) -> str | None:
     req = urllib.request.Request(url, data=data, method="POST",
                                  headers={"Content-Type": "application/json", "User-Agent": "skytui"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (http(s) checked by config)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             resp.read(1 << 16)
             return None
     except urllib.error.HTTPError as exc:

@@ -73,6 +73,7 @@ class Watcher:
         self.orphans: dict[str, Instance] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self.autostop = autostop.Autostop(self)
+        self.noticed: set[tuple[int, int]] = set()  # (job, attempt) whose preemption notice is recorded
         # Running attempts' output streams into the local log store as it is written.
         self.capture = LogCapture(core, limit=self.settings.log_streams,
                                   turn_seconds=self.settings.log_turn_seconds, on_ended=self.log_ended)
@@ -406,6 +407,7 @@ class Watcher:
     def forget(self, job_id: int) -> None:
         for table in (self.last_probe, self.unreachable, self.backoffs):
             table.pop(job_id, None)
+        self.noticed = {k for k in self.noticed if k[0] != job_id}
 
     async def no_capacity(self, job: Job, n: int, why: str) -> None:
         """Nothing had capacity: back off with jitter, or give up after the configured limit."""
@@ -475,8 +477,12 @@ class Watcher:
         """The cloud announced it will reclaim the job's node: record it (once) and say so."""
         from skytui.core.watcher.records import record_notice
 
-        if not record_notice(self.core.store, job.id, job.attempts, at):
+        key = (job.id, job.attempts)
+        if key in self.noticed:  # the listing repeats it every round until the node goes
             return
+        self.noticed.add(key)
+        if not record_notice(self.core.store, job.id, job.attempts, at):
+            return  # another watcher (or an earlier run of this one) said it already
         self.event(job.id, f"{job.name}: preemption notice for {c.name} in {c.region}/{c.zone} at "
                            f"{datetime.fromtimestamp(at).strftime('%H:%M:%S')}; the job got SIGTERM to "
                            "checkpoint", cluster=c.name, reason="notice")
