@@ -102,3 +102,13 @@ def test_pieces_land_at_their_offset_once() -> None:
     assert append_attempt_log(7, 1, b"def\n", at=4) == 0  # already there
     assert append_attempt_log(7, 1, b"xyz\n", at=20) == 0  # would leave a hole: refused
     assert _log(7, 1) == "abc\ndef\n"
+
+
+async def test_a_finished_jobs_last_lines_are_kept_before_its_cluster_goes() -> None:
+    core = make_core()
+    job_id = submit(core, job_task("for i in $(seq 1 30); do echo line $i; sleep 0.02; done; echo the end",
+                                   spot=False))
+    async with watching(core, FAST):
+        await wait_status(core, job_id, "SUCCEEDED", timeout=40)
+    lines = _log(job_id, 1).splitlines()
+    assert lines == [f"line {i}" for i in range(1, 31)] + ["the end"]

@@ -66,6 +66,17 @@ class LogCapture:
         s = self.streams.get(job_id)
         return s is not None and s.attempt == attempt and not s.task.done()
 
+    def read_to_end(self, job_id: int, attempt: int) -> bool:
+        """True once the stream read the attempt's log to its end (the job has exited)."""
+        return (job_id, attempt) in self.finished
+
+    async def settle(self, job_id: int, attempt: int, timeout: float) -> bool:
+        """The job exited: give its stream up to `timeout` s to deliver the last output."""
+        s = self.streams.get(job_id)
+        if s is not None and s.attempt == attempt and not s.task.done():
+            await asyncio.wait({s.task}, timeout=timeout)
+        return self.read_to_end(job_id, attempt)
+
     def sync(self, jobs: list[Job]) -> None:
         """Match the streams to the RUNNING attempts in `jobs` (every watcher round)."""
         self.wanted = {j.id: j.attempts for j in jobs if j.status == "RUNNING" and j.attempts}

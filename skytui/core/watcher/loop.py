@@ -325,6 +325,15 @@ class Watcher:
             self.notice(job, c, min(noticed))
         if any(s.status == "running" for s in states):
             return
+        if start is None and not await self.capture.settle(job.id, n, timeout=5.0):
+            # The stream had this attempt but did not finish: the node answered just now, so
+            # fetch what it holds before anything (a teardown, a relaunch) can take it away.
+            off = fetched_size(job.id, n)
+            try:
+                rest = await probe(self.core, c, nodes[0], remote, off)
+                append_attempt_log(job.id, n, rest.log, at=off)
+            except RemoteError:
+                pass
         fresh = self.core.store.job(job.id)
         if fresh is None or fresh.status != "RUNNING" or fresh.attempts != n:
             return
