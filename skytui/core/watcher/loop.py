@@ -16,9 +16,9 @@ from skytui.core.jobs.capture import LogCapture
 from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.secrets import forget_secrets
 from skytui.core.jobs.service import ACTIVE
+from skytui.core.jobs.teardown import release_cluster
 from skytui.core.notify import Notifier
 from skytui.core.notify.alerts import Alerts
-from skytui.core.jobs.teardown import release_cluster
 from skytui.core.refresh import Reconciled, list_regions, regions_to_watch
 from skytui.core.watcher import autostop
 from skytui.core.watcher.hooks import Stopping, crash_point
@@ -330,14 +330,14 @@ class Watcher:
             # fetch what it holds before anything (a teardown, a relaunch) can take it away.
             off = fetched_size(job.id, n)
             try:
-                rest = await probe(self.core, c, nodes[0], remote, off)
-                append_attempt_log(job.id, n, rest.log, at=off)
+                last = await probe(self.core, c, nodes[0], remote, off)
+                append_attempt_log(job.id, n, last.log, at=off)
             except RemoteError:
                 pass
         fresh = self.core.store.job(job.id)
         if fresh is None or fresh.status != "RUNNING" or fresh.attempts != n:
             return
-        if noticed:
+        if noticed or (job.id, n) in self.noticed:
             # The job ended because the cloud is reclaiming its node (it got SIGTERM with the
             # notice): a preemption, whatever its exit code says, so it is recovered.
             self.lost(fresh, c, [x.instance_id for x in nodes if x.instance_id], "preempted",
