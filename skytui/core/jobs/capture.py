@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from skytui.core.context import Core
-from skytui.core.jobs.logs import append_attempt_log, fetched_size
+from skytui.core.jobs.logs import append_at, attempt_log_path, fetched_size
 from skytui.errors import SkytuiError
 from skytui.store.models import Job
 
@@ -146,11 +146,12 @@ class LogCapture:
         if job is None or c is None or not nodes or job.attempts != n:
             return
         head = launcher.address(self.core, c, nodes[0])
+        path = attempt_log_path(job_id, n)
         try:
             async for ev in tail(self.core.ssh, head, str(n), offset=fetched_size(job_id, n), follow=True,
                                  reconnect_for=60.0, poll=POLL_SECONDS):
                 if ev.kind == "data":
-                    append_attempt_log(job_id, n, ev.data, at=ev.offset - len(ev.data))
+                    append_at(path, ev.data, ev.offset - len(ev.data))
         except asyncio.CancelledError:
             raise
         except (SkytuiError, OSError) as exc:  # the node is not answering (yet): try again shortly

@@ -45,7 +45,11 @@ def append_attempt_log(job_id: int, attempt: int, data: bytes, *, at: int | None
     """
     if not data:
         return 0
-    path = attempt_log_path(job_id, attempt)
+    return append_at(attempt_log_path(job_id, attempt), data, at)
+
+
+def append_at(path: Path, data: bytes, at: int | None) -> int:
+    """`append_attempt_log` for a path already known (the live stream appends many times)."""
     with open(path, "ab") as f:
         size = f.tell()
         if at is None:
