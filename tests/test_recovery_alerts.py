@@ -141,3 +141,38 @@ def test_the_cli_refuses_bad_alert_settings_and_notices_with_exit_2(receiver: Re
     receiver.close()
     r = skytui_cmd("notify", "test")
     assert r.returncode == 2 and "notify.webhook" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+async def test_an_unreachable_webhook_never_holds_up_a_recovery() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: every delivery is refused
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/hook"
+    core = make_core(notify=NotifySettings(webhook=dead, timeout_seconds=0.5))
+    job_id = submit(core, job_task(TRAPPING))
+    async with watching(core, FAST):
+        await wait_status(core, job_id, "RUNNING")
+        (inst,) = live(core, job_id)
+        console(core).start_preemption(inst.id, 30.0)
+        await wait_until(lambda: core.store.job(job_id).attempts == 2  # type: ignore[union-attr]
+                         and core.store.job(job_id).status == "RUNNING", 40, "the recovery, undelayed")
+        await wait_until(lambda: any(e.reason == "notify-failed" for e in core.store.events()), 40,
+                         "the delivery failure reported")
+    failed = next(e for e in core.store.events() if e.reason == "notify-failed")
+    assert "gave up after 5 tries" in failed.message and "\n" not in failed.message
+
+
+def test_desktop_notes_go_through_notify_send(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from skytui.core.notify.deliver import show_on_desktop
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    seen = tmp_path / "seen"
+    (bindir / "notify-send").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {seen}\n')
+    (bindir / "notify-send").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    monkeypatch.setattr("sys.platform", "linux")
+    assert show_on_desktop("skytui: preemption", 'job 1 "train" preempted; $(rm -rf ~)') is None
+    assert seen.read_text().splitlines() == ["--app-name=skytui", "skytui: preemption",
+                                             'job 1 "train" preempted; $(rm -rf ~)']  # no shell in between

@@ -61,6 +61,7 @@ class LogCapture:
         self.wanted: dict[int, int] = {}  # job id -> the attempt that should be captured
         self.finished: set[tuple[int, int]] = set()  # attempts whose log was read to its end
         self.retry_at: dict[int, float] = {}
+        self.closed = False
 
     def streaming(self, job_id: int, attempt: int) -> bool:
         s = self.streams.get(job_id)
@@ -100,6 +101,8 @@ class LogCapture:
         self._fill()
 
     def _fill(self) -> None:
+        if self.closed:
+            return
         now = time.monotonic()
         self._rotate(now)
         tried: set[int] = set()
@@ -170,10 +173,16 @@ class LogCapture:
             self.waiting.append(job_id)
         asyncio.get_running_loop().call_soon(self._fill)
 
-    async def close(self) -> None:
-        tasks = [s.task for s in self.streams.values()]
+    async def close(self, timeout: float = 5.0) -> None:
+        """End every stream. A cancel can be lost inside a connect attempt (asyncio.wait_for
+        racing the connection's own failure), so cancel again until each stream is gone."""
+        self.closed = True
+        tasks = {s.task for s in self.streams.values()}
         self.streams.clear()
-        for t in tasks:
-            t.cancel()
+        deadline = time.monotonic() + timeout
+        while tasks and time.monotonic() < deadline:
+            for t in tasks:
+                t.cancel()
+            _, tasks = await asyncio.wait(tasks, timeout=0.2)
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            log.warning("%d log stream(s) did not stop in %.0fs", len(tasks), timeout)
