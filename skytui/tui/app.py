@@ -105,6 +105,7 @@ class SkytuiApp(LiveData, Watchers, RowActions, Launching, App[int]):
         # The UI reads through its own connection, so PRAGMA data_version sees every writer,
         # our own actions included.
         self.loader = Loader(Store(core.store.db.path, clock))
+        self.loader.monthly_budget = core.config.budget.monthly_usd  # the header's spend guard
         self.view = CLUSTERS
         self.snapshot: Snapshot | None = None
         self.snapshots_applied = 0
