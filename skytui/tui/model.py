@@ -19,6 +19,7 @@ STATUS_TONE: dict[str, str] = {
 EVENT_TONE: dict[str, str] = {
     "capacity": "warning", "preempted": "error", "recovery": "warning", "failed": "error",
     "autostop": "accent", "orphan": "warning",
+    "notice": "warning", "recovering": "warning", "notify-failed": "error",  # issue 13's story
 }
 
 
