@@ -105,6 +105,7 @@ class SkytuiApp(LiveData, Watchers, RowActions, Launching, App[int]):
         # The UI reads through its own connection, so PRAGMA data_version sees every writer,
         # our own actions included.
         self.loader = Loader(Store(core.store.db.path, clock))
+        self.loader.monthly_budget = core.config.budget.monthly_usd  # the header's spend guard
         self.view = CLUSTERS
         self.snapshot: Snapshot | None = None
         self.snapshots_applied = 0
@@ -223,6 +224,9 @@ class SkytuiApp(LiveData, Watchers, RowActions, Launching, App[int]):
 
     # -- notes, progress, errors -------------------------------------------------------------------
     def _on_progress(self, p: Progress) -> None:
+        if p.stage == "notify":  # an alert that could not be delivered: the user must hear of it
+            self.post_message(self.Note(f"alerts: {p.message}", "error"))
+            return
         if p.stage == "telemetry":  # a node's telemetry note (said once per change): news, not work
             self.post_message(self.Note(f"GPU telemetry: {p.message}"))
             return

@@ -119,7 +119,9 @@ class LiveData(AppHost):
         if snap is None:
             return
         fleet = self.telemetry.totals.line() if self.telemetry is not None else ""
-        self.main_screen.query_one(SummaryBar).show(snap.summary, title, fleet)
+        budget = self.core.config.budget
+        self.main_screen.query_one(SummaryBar).show(snap.summary, title, fleet, budget.hourly_usd,
+                                                   budget.monthly_usd)
         if self.view in self._stale:
             self._stale.discard(self.view)
             self.table(self.view).show(self.rows[self.view])
