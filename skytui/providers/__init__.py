@@ -19,5 +19,9 @@ def make_provider(cloud: str, config: Config) -> Provider:
         from skytui.providers.local.provider import LocalCloud
 
         return LocalCloud(config.local)
+    if cloud == "aws":
+        from skytui.providers.aws.provider import AwsProvider
+
+        return AwsProvider(config)
     raise ProviderError(f"cloud {cloud!r} has no adapter in this version of skytui",
                         "use --cloud local for now (AWS and GCP adapters are on the way)")
