@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import partial
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -38,14 +40,19 @@ def _gcp() -> str:
     return "GCP: no application-default credentials; run `gcloud auth application-default login`"
 
 
-def check_all() -> list[str]:
-    """One line per cloud; the local cloud needs nothing."""
+def check_all(config: object | None = None) -> list[str]:
+    """One line per cloud; the local cloud needs nothing. With a config, AWS asks STS."""
     lines = ["local: enabled (embedded; needs no credentials)"]
     # Off a cloud VM, boto3's instance-metadata probe would wait and retry: keep it short.
     os.environ.setdefault("AWS_METADATA_SERVICE_TIMEOUT", "1")
     os.environ.setdefault("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
     pool = ThreadPoolExecutor(max_workers=2)
-    futures = {"AWS": pool.submit(_aws), "GCP": pool.submit(_gcp)}
+    aws: Callable[[], str] = _aws
+    if config is not None and "aws" in getattr(config, "clouds", ()):
+        from skytui.providers.aws.check import check as aws_check
+
+        aws = partial(aws_check, config)  # enabled: ask STS who we are
+    futures = {"AWS": pool.submit(aws), "GCP": pool.submit(_gcp)}
     for name, fut in futures.items():
         try:
             lines.append(fut.result(timeout=TIMEOUT_S))
