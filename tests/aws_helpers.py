@@ -22,7 +22,7 @@ class Moto:
 
     def reset(self) -> None:
         req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(req, timeout=10).read()
+        urllib.request.urlopen(req, timeout=120).read()
 
     def client(self, service: str = "ec2", region: str = "us-east-1"):  # type: ignore[no-untyped-def]
         import boto3

@@ -34,6 +34,7 @@ _REASONS = {"Server.SpotInstanceTermination": SPOT_PREEMPTED,
             "Server.InternalError": "cloud-error",
             "Client.VolumeLimitExceeded": "volume-limit"}
 _LIVE = ("pending", "running", "stopping", "stopped")
+PAGE_SIZE = 1000  # DescribeInstances' largest page
 DEFAULT_SSH_USER = "ubuntu"  # the Ubuntu and Deep Learning images' login
 
 
@@ -243,6 +244,8 @@ class AwsProvider(Provider):
 
         keys = tofu.read_all()
         out = []
+        if "InstanceIds" not in kwargs:  # pages of the API's largest size: fewest calls
+            kwargs["PaginationConfig"] = {"PageSize": PAGE_SIZE}
         for page in ec2.get_paginator("describe_instances").paginate(**kwargs):
             for res in page["Reservations"]:
                 for raw in res["Instances"]:

@@ -1,0 +1,100 @@
+"""End to end on moto: `skytui launch --cloud aws`, `ssh NAME`, stop/start/down, and a managed
+spot job recovered in another region. Each moto instance's SSH endpoint is a local node server
+(tests/aws_nodes.py, a fixture)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from aws_helpers import Moto, moto, moto_server  # noqa: F401
+from aws_nodes import NodeServers, node_servers, write_aws_config  # noqa: F401
+
+from skytui.cli.main import main
+
+TASK = """\
+name: hello
+resources: {cloud: aws, region: us-east-1, cpus: 4, disk_size: 40}
+setup: echo setup-ran > ~/setup.txt
+run: echo "run on rank $SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES"
+"""
+REGIONS = ["us-east-1", "us-west-2"]
+
+
+def ssh(name: str, *cmd: str) -> subprocess.CompletedProcess[str]:
+    config = Path.home() / ".ssh" / "config"  # OpenSSH reads the passwd home, not $HOME: say it
+    return subprocess.run(["ssh", "-F", str(config), "-o", "BatchMode=yes", name, *cmd],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_launch_ssh_stop_start_down_on_aws(moto: Moto, node_servers: NodeServers, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    write_aws_config(moto.url, "allowed_regions: {aws: [us-east-1, us-west-2]}\n")
+    task = tmp_path / "hello.yaml"
+    task.write_text(TASK)
+    assert main(["launch", "--dry-run", str(task)]) == 0
+    out = capsys.readouterr().out
+    assert "us-east-1" in out and "aws spot prices: live" not in out or "bundled" in out
+    assert main(["launch", str(task), "-c", "web"]) == 0
+    out, err = capsys.readouterr()
+    assert "run on rank 0 of 1" in out
+    assert "trusted the key it showed on first use" in err or "trusted the key it showed on first use" in out
+
+    done = ssh("web", "cat", "setup.txt")
+    assert done.returncode == 0 and done.stdout.strip() == "setup-ran", done.stderr
+
+    assert main(["status", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    rows = rows if isinstance(rows, list) else rows.get("clusters", rows)
+    web = next(r for r in rows if r["name"] == "web")
+    assert web["cloud"] == "aws" and web["region"] == "us-east-1" and web["zone"].startswith("us-east-1")
+    raw = [i for r in moto.client().describe_instances()["Reservations"] for i in r["Instances"]]
+    assert len(raw) == 1 and raw[0]["InstanceType"] == web["instance_type"]
+    vol = moto.client().describe_volumes()["Volumes"]
+    assert [v["Size"] for v in vol] == [40]
+
+    assert main(["stop", "web", "--yes"]) == 0
+    assert moto.client().describe_instances()["Reservations"][0]["Instances"][0]["State"]["Name"] == "stopped"
+    assert main(["start", "web"]) == 0
+    assert [v["VolumeId"] for v in moto.client().describe_volumes()["Volumes"]] == [vol[0]["VolumeId"]]
+    again = ssh("web", "cat", "setup.txt")  # same disk, same pinned host key
+    assert again.returncode == 0 and again.stdout.strip() == "setup-ran", again.stderr
+
+    assert main(["down", "--all", "--yes"]) == 0
+    assert moto.leftovers(REGIONS) == []
+
+
+def test_bad_input_is_one_line_exit_2_and_leaves_nothing(moto: Moto, node_servers: NodeServers,
+                                                         tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    write_aws_config(moto.url)
+    cases = {
+        "zone": "resources: {cloud: aws, region: us-east-1, zone: us-east-1z, cpus: 4}\nrun: echo\n",
+        "region": "resources: {cloud: aws, region: mars-north-1, cpus: 4}\nrun: echo\n",
+        "image": "resources: {cloud: aws, region: us-east-1, cpus: 4, image_id: ami-0000000000000dead}\n"
+                 "run: echo\n",
+    }
+    messages: dict[str, str] = {}
+    for name, text in cases.items():
+        task = tmp_path / f"{name}.yaml"
+        task.write_text(text)
+        code = main(["launch", str(task), "-c", f"bad-{name}"])
+        err = capsys.readouterr().err.strip()
+        crash = sorted(tmp_path.glob("state/skytui/log/crash.log"))
+        assert code == 2, (name, err, crash and crash[0].read_text()[-2000:])
+        errors = [ln for ln in err.splitlines() if ln.startswith("skytui: error:")]
+        assert len(errors) == 1 and "Traceback" not in err, (name, err)
+        messages[name] = errors[0]
+    assert "no zone 'us-east-1z'" in messages["zone"] or "us-east-1z" in messages["zone"]
+    assert "mars-north-1" in messages["region"]
+    assert "AMI ami-0000000000000dead not found in aws us-east-1" in messages["image"]
+    assert [x for x in moto.leftovers(["us-east-1"]) if "instance" in x or "volume" in x] == []
+
+
+def test_check_says_enabled_with_the_account(moto: Moto, capsys: pytest.CaptureFixture[str]) -> None:
+    write_aws_config(moto.url)
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "AWS: enabled (account 123456789012" in out and "testing" not in out
