@@ -98,3 +98,49 @@ def test_check_says_enabled_with_the_account(moto: Moto, capsys: pytest.CaptureF
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     assert "AWS: enabled (account 123456789012" in out and "testing" not in out
+
+
+async def test_a_managed_spot_job_survives_an_interruption_in_another_region(
+        moto: Moto, node_servers: NodeServers, tmp_path: Path) -> None:
+    from moto.ec2.models.instances import StateReason  # type: ignore[import-untyped]
+    from test_watcher_support import FAST, wait_status, wait_until, watching
+
+    from skytui.config_model import AwsSettings, Config
+    from skytui.core.context import Core
+    from skytui.core.jobs import submit
+    from skytui.task.spec import Resources, Task
+
+    core = Core(Config(clouds=("aws",), aws=AwsSettings(endpoint_url=moto.url),
+                       allowed_regions={"aws": tuple(REGIONS)}, recovery_strategy="EAGER_NEXT_REGION",
+                       watcher_poll_seconds=0.2))
+    marker = tmp_path / "first-attempt-ran"
+    # The first attempt waits to be interrupted; the second finds the marker and finishes.
+    run = f"if [ -e {marker} ]; then echo finished; else touch {marker}; sleep 120; fi"
+    job_id = submit(core, Task(name="train", run=run, resources=(Resources(cloud="aws", use_spot=True, cpus=4),)))
+    async with watching(core, FAST):
+        await wait_status(core, job_id, "RUNNING", timeout=120)
+        await wait_until(marker.exists, 60, "the first attempt to start")
+        first = core.store.job(job_id)
+        assert first is not None and first.region in REGIONS
+        victims = [i for r in moto.client(region=first.region).describe_instances(Filters=[
+            {"Name": "tag:skytui-job", "Values": [str(job_id)]},
+            {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"] for i in r["Instances"]]
+        assert len(victims) == 1 and victims[0].get("InstanceLifecycle") == "spot"
+        # moto has no interruption API: do in its backend what EC2 does to a reclaimed spot VM.
+        inst = moto.backend(first.region).get_instance_by_id(victims[0]["InstanceId"])
+        inst.terminate()
+        inst.state_reason = StateReason("Server.SpotInstanceTermination: Spot instance termination",
+                                        "Server.SpotInstanceTermination")
+        await wait_status(core, job_id, "RECOVERING", "STARTING", "RUNNING", "SUCCEEDED", timeout=60)
+        await wait_status(core, job_id, "SUCCEEDED", timeout=180)
+    job = core.store.job(job_id)
+    assert job is not None and job.recoveries == 1 and job.attempts == 2
+    second = [r for r in REGIONS if r != first.region][0]
+    assert job.region == second  # EAGER_NEXT_REGION: the next region, visible in moto
+    made = [i for r in moto.client(region=second).describe_instances(Filters=[
+        {"Name": "tag:skytui-job", "Values": [str(job_id)]}])["Reservations"] for i in r["Instances"]]
+    assert made and all(i.get("InstanceLifecycle") == "spot" for i in made)
+    events = " | ".join(e.message for e in core.store.events(job_id=job_id))
+    assert "preempted" in events
+    await core.aclose()
+    assert moto.leftovers(REGIONS) == []  # the finished job's cluster is torn down
