@@ -55,6 +55,18 @@ def test_launch_ssh_stop_start_down_on_aws(moto: Moto, node_servers: NodeServers
     vol = moto.client().describe_volumes()["Volumes"]
     assert [v["Size"] for v in vol] == [40]
 
+    # Costs price the real type in its zone: the catalog's on-demand price for that type.
+    from skytui.catalog import load
+
+    zones = moto.client().describe_availability_zones()["AvailabilityZones"]
+    zone_id = next(z["ZoneId"] for z in zones if z["ZoneName"] == web["zone"])  # the catalog's key
+    prices = {round(o.price, 6) for o in load("aws") if o.instance_type == web["instance_type"]
+              and o.region == "us-east-1" and o.zone == zone_id}
+    assert main(["cost-report", "--format", "json", "--by", "cluster"]) == 0
+    report = capsys.readouterr().out
+    assert "web" in report and "aws" in report
+    assert web["price_per_hour"] in prices  # the bundled on-demand price of that type in that zone
+
     assert main(["stop", "web", "--yes"]) == 0
     assert moto.client().describe_instances()["Reservations"][0]["Instances"][0]["State"]["Name"] == "stopped"
     assert main(["start", "web"]) == 0
@@ -144,3 +156,16 @@ async def test_a_managed_spot_job_survives_an_interruption_in_another_region(
     assert "preempted" in events
     await core.aclose()
     assert moto.leftovers(REGIONS) == []  # the finished job's cluster is torn down
+
+
+def test_check_without_credentials_says_so(moto: Moto, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    write_aws_config(moto.url)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(k)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "AWS: no credentials found" in out and "aws configure" in out
