@@ -23,10 +23,10 @@ BUDGET_MS = 150.0
 
 async def run(args: argparse.Namespace) -> None:
     from skytui.config_model import AwsSettings, Config
+    from skytui.paths import keys_dir
     from skytui.providers.aws.provider import AwsProvider
     from skytui.providers.base import LaunchSpec
     from skytui.remote.keys import ensure_user_key
-    from skytui.paths import keys_dir
     from skytui.store import current_user
 
     _, public = ensure_user_key(keys_dir())

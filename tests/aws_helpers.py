@@ -72,13 +72,13 @@ def start_server() -> Iterator[Moto]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[Moto]:
+@pytest.fixture(scope="module", name="moto_server")
+def moto_server_fixture() -> Iterator[Moto]:
     yield from start_server()
 
 
-@pytest.fixture
-def moto(moto_server: Moto, monkeypatch: pytest.MonkeyPatch) -> Iterator[Moto]:
+@pytest.fixture(name="moto")
+def moto_fixture(moto_server: Moto, monkeypatch: pytest.MonkeyPatch) -> Iterator[Moto]:
     for k, v in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                  ("AWS_DEFAULT_REGION", "us-east-1")):
         monkeypatch.setenv(k, v)

@@ -75,8 +75,8 @@ class NodeServers:
             self.gone(iid)
 
 
-@pytest.fixture
-def node_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NodeServers]:
+@pytest.fixture(name="node_servers")
+def node_servers_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NodeServers]:
     servers = NodeServers(tmp_path / "moto-nodes")
     real = AwsProvider._instance
 

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from aws_helpers import Moto, moto, moto_server  # noqa: F401
-from aws_nodes import NodeServers, node_servers, write_aws_config  # noqa: F401
+from aws_helpers import Moto, moto_fixture, moto_server_fixture  # noqa: F401
+from aws_nodes import NodeServers, node_servers_fixture, write_aws_config  # noqa: F401
 
 from skytui.cli.main import main
 
@@ -147,7 +147,7 @@ async def test_a_managed_spot_job_survives_an_interruption_in_another_region(
         await wait_status(core, job_id, "SUCCEEDED", timeout=180)
     job = core.store.job(job_id)
     assert job is not None and job.recoveries == 1 and job.attempts == 2
-    second = [r for r in REGIONS if r != first.region][0]
+    second = next(r for r in REGIONS if r != first.region)
     assert job.region == second  # EAGER_NEXT_REGION: the next region, visible in moto
     made = [i for r in moto.client(region=second).describe_instances(Filters=[
         {"Name": "tag:skytui-job", "Values": [str(job_id)]}])["Reservations"] for i in r["Instances"]]

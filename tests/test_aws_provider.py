@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aws_helpers import USER, Moto, moto, moto_server, spec  # noqa: F401
+from aws_helpers import USER, Moto, moto_fixture, moto_server_fixture, spec  # noqa: F401
 
 from skytui.config_model import AwsSettings, Config
 from skytui.errors import CapacityError, ProviderError

@@ -31,7 +31,7 @@ _live: dict[str, float] = {}  # region -> when its live spot prices were fetched
 
 def offerings(config: Config) -> list[Offering]:
     """AWS offerings with zone names and live spot prices where AWS answered (bundled elsewhere)."""
-    key = (config.aws, tuple(sorted((config.allowed_regions.get("aws") or ()))))
+    key = (config.aws, tuple(sorted(config.allowed_regions.get("aws") or ())))
     if key in _memo:
         return _memo[key]
     from skytui.catalog import load

@@ -34,4 +34,4 @@ def check(config: Config) -> str:
 
 
 def _plain(text: str) -> str:
-    return text[5:] if text.startswith("AWS: ") else text
+    return text.removeprefix("AWS: ")

@@ -18,8 +18,16 @@ from skytui.errors import CapacityError, ProviderError, SkytuiError
 from skytui.providers.aws.session import AwsSession, error_code, translate
 from skytui.providers.aws.setup import RegionSetup
 from skytui.providers.base import (
-    SPOT_PREEMPTED, TAG_CLUSTER, TAG_JOB, TAG_NODE, TAG_REQUEST, TAG_USER, Instance, LaunchSpec,
-    Provider)
+    SPOT_PREEMPTED,
+    TAG_CLUSTER,
+    TAG_JOB,
+    TAG_NODE,
+    TAG_REQUEST,
+    TAG_USER,
+    Instance,
+    LaunchSpec,
+    Provider,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +74,6 @@ class AwsProvider(Provider):
         self._zones: dict[str, dict[str, str]] = {}  # region -> zone id -> zone name
         self._zones_lock = threading.Lock()
         self._egress_cidr: str | None = None
-        self._pool: ThreadPoolExecutor | None = None
 
     # -- geography ---------------------------------------------------------------------------
     def regions(self) -> list[str]:
@@ -116,9 +123,11 @@ class AwsProvider(Provider):
     def ec2(self, region: str) -> Any:
         return self.session.client("ec2", region)
 
-    def _call(self, fn: Any, *, action: str, region: str, zone: str | None = None) -> Any:
+    def _call(self, fn: Any, *args: Any, action: str, region: str, zone: str | None = None,
+              **kwargs: Any) -> Any:
+        """fn(*args, **kwargs), with any AWS failure as skytui's typed one-line error."""
         try:
-            return fn()
+            return fn(*args, **kwargs)
         except SkytuiError:
             raise
         except Exception as exc:
@@ -314,9 +323,12 @@ class AwsProvider(Provider):
             if found:
                 out[region] = found
 
-        for region in sorted(regions):
-            one(region)
-        return out
+        if len(regions) == 1:
+            one(next(iter(regions)))
+        else:  # an id this process never saw: ask every region at once
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(one, sorted(regions)))
+        return dict(sorted(out.items()))
 
     async def stop(self, instance_ids: list[str]) -> None:
         await asyncio.to_thread(self._stop, instance_ids)
@@ -325,7 +337,7 @@ class AwsProvider(Provider):
         for region, insts in self._locate(instance_ids).items():
             live = [i.id for i in insts if i.state in ("pending", "running")]
             if live:
-                self._call(lambda: self.ec2(region).stop_instances(InstanceIds=live),
+                self._call(self.ec2(region).stop_instances, InstanceIds=live,
                            action="stop_instances", region=region)
 
     async def start(self, instance_ids: list[str]) -> list[Instance]:
@@ -344,10 +356,10 @@ class AwsProvider(Provider):
                 raise ProviderError(f"aws instance {dead[0].id} is terminated and cannot be started")
             stopped = [i.id for i in insts if i.state == "stopped"]
             if stopped:
-                self._call(lambda: self.ec2(region).start_instances(InstanceIds=stopped),
+                self._call(self.ec2(region).start_instances, InstanceIds=stopped,
                            action="start_instances", region=region)
-            out += self._call(lambda: self._describe(self.ec2(region), region, Filters=[
-                {"Name": "instance-id", "Values": [i.id for i in insts]}]),
+            out += self._call(self._describe, self.ec2(region), region, Filters=[
+                {"Name": "instance-id", "Values": [i.id for i in insts]}],
                 action="describe_instances", region=region)
         return out
 
@@ -360,9 +372,9 @@ class AwsProvider(Provider):
         for region, insts in self._locate(instance_ids).items():
             live = [i.id for i in insts if i.state != "terminated"]
             if live:
-                self._call(lambda: self.ec2(region).terminate_instances(InstanceIds=live),
+                self._call(self.ec2(region).terminate_instances, InstanceIds=live,
                            action="terminate_instances", region=region)
-            self._call(lambda: self._clean_region(region), action="clean up", region=region)
+            self._call(self._clean_region, region, action="clean up", region=region)
         tofu.forget("aws", instance_ids)
 
     def _clean_region(self, region: str) -> None:
@@ -376,13 +388,13 @@ class AwsProvider(Provider):
             for vol in page["Volumes"]:
                 tags = {t["Key"]: t["Value"] for t in vol.get("Tags", [])}
                 if TAG_CLUSTER in tags:  # a node's disk left unattached: its node is gone
-                    _ignore_missing(lambda: ec2.delete_volume(VolumeId=vol["VolumeId"]))
+                    _ignore_missing(ec2.delete_volume, VolumeId=vol["VolumeId"])
         live = [i for i in self._describe(ec2, region, Filters=[
             *user, {"Name": "instance-state-name", "Values": list(_LIVE)}])]
         if live:
             return
         for kp in ec2.describe_key_pairs(Filters=user).get("KeyPairs", []):
-            _ignore_missing(lambda: ec2.delete_key_pair(KeyName=kp["KeyName"]))
+            _ignore_missing(ec2.delete_key_pair, KeyName=kp["KeyName"])
         for sg in ec2.describe_security_groups(Filters=user).get("SecurityGroups", []):
             try:
                 ec2.delete_security_group(GroupId=sg["GroupId"])
@@ -452,11 +464,11 @@ def _user_data(env: dict[str, str]) -> str:
     return "#!/bin/sh\n" + script
 
 
-def _ignore_missing(fn: Any) -> None:
+def _ignore_missing(fn: Any, **kwargs: Any) -> None:
     from botocore.exceptions import ClientError
 
     try:
-        fn()
+        fn(**kwargs)
     except ClientError as exc:
         if not error_code(exc).endswith("NotFound"):
             raise

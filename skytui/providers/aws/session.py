@@ -109,9 +109,18 @@ def translate(exc: BaseException, session: AwsSession, *, action: str, region: s
               zone: str | None = None) -> Exception:
     """An AWS failure as skytui's typed error: capacity, credentials, endpoint, or the API's own words."""
     from botocore.exceptions import (
-        ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError,
-        PartialCredentialsError, ProfileNotFound, ReadTimeoutError, ConnectTimeoutError,
-        TokenRetrievalError, SSOTokenLoadError, CredentialRetrievalError)
+        ClientError,
+        ConnectTimeoutError,
+        CredentialRetrievalError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+        ReadTimeoutError,
+        SSOTokenLoadError,
+        TokenRetrievalError,
+    )
 
     where = session.where()
     if isinstance(exc, ProfileNotFound):
