@@ -320,3 +320,24 @@ def test_private_ips_only(moto: Moto) -> None:
     inst = run(p.launch(spec()))[0]
     raw = moto.client().describe_instances(InstanceIds=[inst.id])["Reservations"][0]["Instances"][0]
     assert inst.host == raw["PrivateIpAddress"]
+
+
+def test_offerings_use_zone_names_and_live_spot_prices(moto: Moto) -> None:
+    from skytui.core.launcher import make_plan
+    from skytui.core.context import Core
+    from skytui.providers.aws import catalog
+    from skytui.task.spec import Resources, Task
+
+    catalog._memo.clear()
+    catalog._live.clear()
+    cfg = moto.config(allowed_regions={"aws": ("us-east-1",)})
+    offers = [o for o in catalog.offerings(cfg) if o.region == REGION]
+    assert offers and all(o.zone and o.zone.startswith("us-east-1") for o in offers)
+    assert all(not o.zone.startswith("use1-") for o in offers)  # ids became names
+    assert any(o.spot_price == 0.00001 for o in offers)  # moto's spot price history, not the catalog's
+    note = catalog.live_note()
+    assert note is not None and "live from DescribeSpotPriceHistory in us-east-1" in note
+    # A zone pinned by name plans there.
+    task = Task(name="t", run="true", resources=(Resources(cloud="aws", zone="us-east-1b", cpus=4),))
+    plan = make_plan(Core(cfg), task)
+    assert plan.candidates and {c.zone for c in plan.candidates} == {"us-east-1b"}

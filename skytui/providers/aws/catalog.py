@@ -25,15 +25,16 @@ log = logging.getLogger(__name__)
 
 SPOT_TTL_S = 3600.0
 FETCH_TIMEOUT_S = 20.0
-_memo: dict[tuple[object, ...], list[Offering]] = {}
+_memo: dict[tuple[object, ...], tuple[float, list[Offering]]] = {}  # key -> (made at, offerings)
 _live: dict[str, float] = {}  # region -> when its live spot prices were fetched
 
 
 def offerings(config: Config) -> list[Offering]:
     """AWS offerings with zone names and live spot prices where AWS answered (bundled elsewhere)."""
     key = (config.aws, tuple(sorted(config.allowed_regions.get("aws") or ())))
-    if key in _memo:
-        return _memo[key]
+    made = _memo.get(key)
+    if made is not None and time.time() - made[0] < SPOT_TTL_S:  # a daemon re-reads hourly
+        return made[1]
     from skytui.catalog import load
     from skytui.providers.aws.session import AwsSession
 
@@ -67,7 +68,7 @@ def offerings(config: Config) -> list[Offering]:
         zone = names.get(o.zone or "", o.zone)
         spot = spots.get(o.region, {}).get((o.instance_type, zone or ""))
         out.append(dataclasses.replace(o, zone=zone, spot_price=spot if spot is not None else o.spot_price))
-    _memo[key] = out
+    _memo[key] = (time.time(), out)
     return out
 
 
