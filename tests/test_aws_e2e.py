@@ -171,3 +171,26 @@ def test_check_without_credentials_says_so(moto: Moto, monkeypatch: pytest.Monke
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     assert "AWS: no credentials found" in out and "aws configure" in out
+
+
+async def test_an_idle_aws_dev_vm_is_autostopped_keeping_its_disk(moto: Moto, node_servers: NodeServers) -> None:
+    from test_watcher_support import FAST, wait_until, watching
+
+    from skytui.config_model import AwsSettings, Config
+    from skytui.core.clusters import LaunchOptions, down, launch
+    from skytui.core.context import Core
+    from skytui.task.spec import Resources, Task
+
+    core = Core(Config(clouds=("aws",), aws=AwsSettings(endpoint_url=moto.url), watcher_poll_seconds=0.2))
+    await launch(core, "devbox", Task(resources=(Resources(cloud="aws", region="us-east-1", cpus=4),)),
+                 LaunchOptions(is_dev=True, autostop_minutes=1))
+    async with watching(core, FAST):  # FAST: an autostop minute lasts 0.5 s
+        await wait_until(lambda: core.store.cluster("devbox").status == "STOPPED", 60,  # type: ignore[union-attr]
+                         "autostop")
+    raw = moto.client().describe_instances()["Reservations"][0]["Instances"][0]
+    assert raw["State"]["Name"] == "stopped" and len(moto.client().describe_volumes()["Volumes"]) == 1
+    events = [e.message for e in core.store.events(cluster="devbox")]
+    assert any("autostop: devbox idle" in m for m in events)
+    await down(core, "devbox")
+    await core.aclose()
+    assert moto.leftovers(["us-east-1"]) == []
