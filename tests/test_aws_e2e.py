@@ -194,3 +194,33 @@ async def test_an_idle_aws_dev_vm_is_autostopped_keeping_its_disk(moto: Moto, no
     await down(core, "devbox")
     await core.aclose()
     assert moto.leftovers(["us-east-1"]) == []
+
+
+def test_check_says_rejected_credentials(moto: Moto, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from botocore.awsrequest import AWSResponse
+
+    from skytui.providers.aws.session import AwsSession
+
+    body = (b"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
+            b"<Message>The security token included in the request is invalid.</Message></Error>"
+            b"<RequestId>r-1</RequestId></ErrorResponse>")
+
+    class Raw:
+        def stream(self, **_):  # type: ignore[no-untyped-def]
+            yield body
+
+    real = AwsSession.client
+
+    def client(self, service, region):  # type: ignore[no-untyped-def]
+        c = real(self, service, region)
+        if service == "sts":  # STS answers as it does for a revoked key: on that one call
+            c.meta.events.register("before-send.sts.GetCallerIdentity",
+                                   lambda **_: AWSResponse("http://moto", 403, {}, Raw()))
+        return c
+
+    monkeypatch.setattr(AwsSession, "client", client)
+    write_aws_config(moto.url)
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "AWS: credentials rejected" in out and "InvalidClientTokenId" in out and "testing" not in out
