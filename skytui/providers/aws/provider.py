@@ -168,11 +168,13 @@ class AwsProvider(Provider):
                 made.append(self._run_one(ec2, spec, params, zone, rank))
         except BaseException:
             # Nothing half-made stays billing: what this call started goes, then the error.
-            if made:
-                try:
+            try:
+                if made:
                     ec2.terminate_instances(InstanceIds=made)
-                except Exception:  # the first error is the one the user acts on
-                    log.exception("could not terminate %s after a failed launch", made)
+                # Our key pair and group go too when no other instance of ours is in the region.
+                self._clean_region(region)
+            except Exception:  # the first error is the one the user acts on
+                log.exception("could not clean up after a failed launch in %s", region)
             raise
         found = self._call(lambda: self._by_request(ec2, region, spec.request_id),
                            action="describe the new instances", region=region)
