@@ -46,7 +46,16 @@ async def run(args: argparse.Namespace) -> None:
             ec2.meta.events.register("before-call.ec2.DescribeInstances",
                                      lambda **_: calls.__setitem__("n", calls["n"] + 1))
         await list_regions(core, {("aws", r) for r in REGIONS})  # warm connections
-        ratios, rounds_ms, slowest_ms, cpu_ms = [], [], [], []
+        ratios, rounds_ms, slowest_ms, cpu_ms, bare_ms = [], [], [], [], []
+        from concurrent.futures import ThreadPoolExecutor
+
+        bare_pool = ThreadPoolExecutor(len(REGIONS))
+        user_filter = [{"Name": "tag:skytui-user", "Values": [current_user()]}]
+
+        def bare(region: str) -> None:
+            for _ in prov.ec2(region).get_paginator("describe_instances").paginate(Filters=user_filter):
+                pass
+
         for _ in range(args.rounds):
             singles = []
             for region in REGIONS:
@@ -62,6 +71,9 @@ async def run(args: argparse.Namespace) -> None:
             assert n_calls == len(REGIONS), f"{n_calls} DescribeInstances calls in a round"
             assert sum(len(v) for v in found.instances.values()) == per * len(REGIONS), found.errors
             ratios.append(wall / max(singles))
+            t0 = time.perf_counter()
+            list(bare_pool.map(bare, REGIONS))  # the same 4 calls, bare boto3 on 4 threads
+            bare_ms.append((time.perf_counter() - t0) * 1000)
             rounds_ms.append(wall * 1000)
             slowest_ms.append(max(singles) * 1000)
         print(f"{per * len(REGIONS)} instances over {len(REGIONS)} regions; DescribeInstances per round: "
@@ -70,6 +82,9 @@ async def run(args: argparse.Namespace) -> None:
               f"(floor): median {statistics.median(slowest_ms):.1f} ms")
         print(f"skytui+botocore CPU per region call: median {statistics.median(cpu_ms):.1f} ms; "
               f"CPUs here: {os.cpu_count()} (each moto server needs one to answer concurrently)")
+        print(f"bare boto3, the same 4 calls on 4 threads (no skytui): median {statistics.median(bare_ms):.1f} ms "
+              f"= {statistics.median(bare_ms) / statistics.median(slowest_ms):.2f}x the floor on this host; "
+              f"skytui's round / bare round: {statistics.median(rounds_ms) / statistics.median(bare_ms):.2f}x")
         worst = max(ratios)
         print(f"ratio round/floor: median {statistics.median(ratios):.2f}x, worst {worst:.2f}x "
               f"(budget 1.30x): {'OK' if statistics.median(ratios) <= 1.3 else 'OVER'}")
