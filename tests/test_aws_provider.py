@@ -339,3 +339,35 @@ def test_offerings_use_zone_names_and_live_spot_prices(moto: Moto) -> None:
     task = Task(name="t", run="true", resources=(Resources(cloud="aws", zone="us-east-1b", cpus=4),))
     plan = make_plan(Core(cfg), task)
     assert plan.candidates and {c.zone for c in plan.candidates} == {"us-east-1b"}
+
+
+def test_host_keys_are_pinned_from_the_console_output(moto: Moto) -> None:
+    import base64
+
+    from botocore.awsrequest import AWSResponse
+
+    from skytui.remote import tofu
+
+    p = provider(moto)
+    inst = run(p.launch(spec()))[0]
+    assert inst.host_key is None  # nothing known yet
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJjXbF6Yk1RMTz2S7m0bHc3rGCKnTwzwJf3pXyAvQfA4"
+    console = (f"cloud-init boot\n-----BEGIN SSH HOST KEY KEYS-----\n{key} root@ip-10-0-0-1\n"
+               "-----END SSH HOST KEY KEYS-----\n")
+    body = ("<GetConsoleOutputResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+            f"<requestId>r-1</requestId><instanceId>{inst.id}</instanceId>"
+            "<timestamp>2026-01-01T00:00:00.000Z</timestamp>"
+            f"<output>{base64.b64encode(console.encode()).decode()}</output></GetConsoleOutputResponse>").encode()
+
+    class Raw:
+        def stream(self, **_):  # type: ignore[no-untyped-def]
+            yield body
+
+    # moto's console output is a fixed sample without keys: answer as EC2 does once cloud-init ran.
+    p.ec2(REGION).meta.events.register("before-send.ec2.GetConsoleOutput",
+                                       lambda **_: AWSResponse("http://moto", 200, {}, Raw()))
+    assert run(p.host_keys([inst])) == {inst.id: key}
+    assert tofu.recorded("aws", inst.id) == key
+    assert run(p.list_instances(REGION))[0].host_key == key  # pinned from now on
+    run(p.terminate([inst.id]))
+    assert tofu.recorded("aws", inst.id) is None  # forgotten with the VM
