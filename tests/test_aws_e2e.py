@@ -224,3 +224,30 @@ def test_check_says_rejected_credentials(moto: Moto, monkeypatch: pytest.MonkeyP
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     assert "AWS: credentials rejected" in out and "InvalidClientTokenId" in out and "testing" not in out
+
+
+async def test_no_capacity_in_the_first_zone_fails_over_to_the_next(moto: Moto, node_servers: NodeServers) -> None:
+    from test_aws_provider import ec2_error
+
+    from skytui.config_model import AwsSettings, Config
+    from skytui.core.clusters import LaunchOptions, down, launch
+    from skytui.core.context import Core
+    from skytui.task.spec import Resources, Task
+
+    core = Core(Config(clouds=("aws",), aws=AwsSettings(endpoint_url=moto.url)))
+    # EC2 answers InsufficientInstanceCapacity to the first RunInstances, as a full zone does.
+    core.provider("aws").ec2("us-east-1").meta.events.register(  # type: ignore[attr-defined]
+        "before-send.ec2.RunInstances", ec2_error("InsufficientInstanceCapacity"))
+    await launch(core, "fo", Task(resources=(Resources(cloud="aws", region="us-east-1", cpus=4),)),
+                 LaunchOptions())
+    c = core.store.cluster("fo")
+    assert c is not None and c.status == "UP"
+    events = [e.message for e in core.store.events(cluster="fo")]
+    skipped = [m for m in events if "InsufficientInstanceCapacity" in m]
+    assert skipped and c.zone not in skipped[0]  # it moved on from the full zone
+    live = [i for r in moto.client().describe_instances()["Reservations"] for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"]
+    assert [i["Placement"]["AvailabilityZone"] for i in live] == [c.zone]
+    await down(core, "fo")
+    await core.aclose()
+    assert moto.leftovers(["us-east-1"]) == []

@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -116,10 +115,8 @@ def spot_prices(session: object, region: str, types: list[str]) -> dict[tuple[st
                 latest[k] = (row["Timestamp"], float(row["SpotPrice"]))
     prices = {k: v[1] for k, v in latest.items()}
     at = time.time()
-    data[region] = {"at": at, "prices": [[t, z, p] for (t, z), p in sorted(prices.items())]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    from skytui.providers.aws.zonemap import update_cache
+
+    update_cache(path, region, {"at": at, "prices": [[t, z, p] for (t, z), p in sorted(prices.items())]})
     _live[region] = at
     return prices

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,11 +55,26 @@ def zone_names(session: AwsSession, region: str) -> dict[str, str]:
     except Exception as exc:
         raise translate(exc, session, action="describe_availability_zones", region=region) from None
     names = {z["ZoneId"]: z["ZoneName"] for z in zones}
-    path = cache_file(session)
-    data = _read(path)
-    data[region] = {"at": time.time(), "zones": names}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    update_cache(cache_file(session), region, {"at": time.time(), "zones": names})
     return names
+
+
+_write_lock = threading.Lock()
+
+
+def update_cache(path: Path, key: str, value: object) -> None:
+    """Set one key of a JSON cache file; regions are fetched in threads and by other processes."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _write_lock:
+        fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            data = _read(path)
+            data[key] = value  # type: ignore[assignment]
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, path)
+        finally:
+            os.close(fd)
