@@ -371,3 +371,16 @@ def test_host_keys_are_pinned_from_the_console_output(moto: Moto) -> None:
     assert run(p.list_instances(REGION))[0].host_key == key  # pinned from now on
     run(p.terminate([inst.id]))
     assert tofu.recorded("aws", inst.id) is None  # forgotten with the VM
+
+
+def test_instances_and_volumes_carry_the_launching_stores_identity(moto: Moto) -> None:
+    """The store tag (issue 12) is on the instance and its volume, and comes back listed."""
+    p = provider(moto)
+    store_id = "0123456789abcdef0123456789abcdef"
+    [inst] = run(p.launch(spec(nodes=1, store_id=store_id)))
+    assert inst.store_id == store_id and inst.owned_by(store_id) and not inst.owned_by("another")
+    [listed] = [i for i in run(p.list_instances(REGION)) if i.id == inst.id]
+    assert listed.store_id == store_id
+    [vol] = moto.client().describe_volumes()["Volumes"]
+    assert {t["Key"]: t["Value"] for t in vol["Tags"]}["skytui-store"] == store_id
+    run(p.terminate([inst.id]))

@@ -23,6 +23,7 @@ from skytui.providers.base import (
     TAG_JOB,
     TAG_NODE,
     TAG_REQUEST,
+    TAG_STORE,
     TAG_USER,
     Instance,
     LaunchSpec,
@@ -215,6 +216,8 @@ class AwsProvider(Provider):
                 {"Key": "Name", "Value": node_name(spec.cluster, rank)}]
         if spec.job_id is not None:
             tags.append({"Key": TAG_JOB, "Value": str(spec.job_id)})
+        if spec.store_id:  # which state store launched it: ownership is proven by this, not by name
+            tags.append({"Key": TAG_STORE, "Value": spec.store_id})
         tags += [{"Key": k, "Value": v} for k, v in spec.labels.items()
                  if not k.startswith(("skytui-", "aws:")) and k != "Name"]
         env = spec.node_env[rank] if rank < len(spec.node_env) else {}
@@ -295,7 +298,8 @@ class AwsProvider(Provider):
             spot=raw.get("InstanceLifecycle") == "spot", instance_type=raw.get("InstanceType", ""),
             user=self.user, request_id=tags.get(TAG_REQUEST, ""),
             job_id=int(job) if job and job.isdigit() else None, reason=reason, host=host,
-            ssh_port=22 if host else None, host_key=keys.get(host_id("aws", iid)))
+            ssh_port=22 if host else None, host_key=keys.get(host_id("aws", iid)),
+            store_id=tags.get(TAG_STORE) or None)
 
     async def list_instances(self, region: str) -> list[Instance]:
         return await asyncio.to_thread(self._list, region)
