@@ -73,9 +73,13 @@ def test_env_override_wins_and_fills_a_git_workdir() -> None:
     assert new.storage_mounts["/a"].bucket == "new-bucket"  # --env adds an env, as SkyPilot
 
 
-def test_secrets_are_never_filled_in() -> None:
-    with pytest.raises(TaskError, match=r"t.yaml:3:14: file_mounts./a.name: invalid bucket name '\$KEY'"):
-        _load("secrets: {KEY: abc-secret}\nfile_mounts:\n  /a: {name: $KEY}\nrun: 'true'\n")
+def test_secrets_are_filled_in_too_as_skypilots_parser_does() -> None:
+    task = _load("secrets: {B: sec-bucket}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n")
+    assert task.storage_mounts["/a"].bucket == "sec-bucket-2"
+    task = _load("secrets: {B: null}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n")
+    assert task.before_launch() == ["--env B=..."] and task.to_dict()["secrets"] == {"B": None}
+    given = _load("secrets: {B: null}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n", B="given")
+    assert given.storage_mounts["/a"].bucket == "given-2" and given.secrets == {"B": "given"}
 
 
 def test_an_undeclared_name_is_left_as_written_and_refused_at_its_place() -> None:

@@ -171,7 +171,7 @@ def _load(root: Node | None, source: str, env_overrides: dict[str, str],
                 if name in task.envs:
                     raise r.fail(fields["secrets"].keys[name], "secrets",
                                  f"{name} is in both envs and secrets", "keep it in one of them")
-    # SkyPilot fills the envs (after --env, never secrets) into workdir and file_mounts.
+    # SkyPilot fills the envs and secrets (after --env) into workdir and file_mounts.
     values = _env_values(task, env_overrides)
     with r.gather():
         if "workdir" in fields:
@@ -233,9 +233,10 @@ def _is_null(node: Node) -> bool:
 
 
 def _env_values(task: Task, overrides: dict[str, str]) -> dict[str, str | None]:
-    """What `$NAME` means in file_mounts and workdir: the task's envs, `--env` winning."""
-    values = dict(task.envs)
-    values.update((k, str(v)) for k, v in overrides.items() if k not in task.secrets)
+    """What `$NAME` means in file_mounts and workdir: the task's envs and secrets (SkyPilot's
+    parser fills both, though its docs name envs only), `--env` winning."""
+    values = {**task.envs, **task.secrets}
+    values.update((k, str(v)) for k, v in overrides.items())
     return values
 
 
