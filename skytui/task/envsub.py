@@ -1,11 +1,11 @@
-"""The task's `envs` filled into `file_mounts` and `workdir`, as SkyPilot does at parse time.
+"""The task's `envs` (and `secrets`) filled into `file_mounts` and `workdir`, as SkyPilot does at parse time.
 
 SkyPilot fills both `$NAME` and `${NAME}` from the task's envs and secrets (after `--env`
 overrides) into file_mounts' keys and values and into workdir. A secret used there becomes
-part of a bucket name or path, shown in plans and kept in the store like any other name. A name the task does not
-declare is left as written, as SkyPilot leaves it. A name declared with no value (to be given
-with `--env` at launch) is also left as written and reported, so a dry run can still plan and
-say what a real launch needs.
+part of a bucket name or path, shown in plans and kept in the store like any other name.
+A name the task does not declare is left as written, as SkyPilot leaves it. A name declared
+with no value (to be given with `--env` at launch) is also left as written and reported, so a
+dry run can still plan and say what a real launch needs.
 
 The work is on YAML nodes, so every substituted value keeps the line and column it was
 written at, for errors.
