@@ -101,6 +101,17 @@ class Task:
     def missing_envs(self) -> list[str]:
         return [k for k, v in {**self.envs, **self.secrets}.items() if v is None]
 
+    def unfilled_fields(self) -> list[str]:
+        """Fields the file leaves to fill in (a bucket's `name:` left empty), e.g.
+        'file_mounts./checkpoint.name': a dry run plans without them, a launch cannot."""
+        return [p for m in self.storage_mounts.values()
+                for p in m.pending.split(", ") if p.startswith("file_mounts.")]
+
+    def before_launch(self) -> list[str]:
+        """What must be given before a real launch, one item each (for the plan)."""
+        return [f"--env {k}=..." for k in self.missing_envs()] + [
+            f"{f} (fill it in, in {self.source or 'the task file'})" for f in self.unfilled_fields()]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able form for the store (secrets are never written)."""
         from dataclasses import asdict
