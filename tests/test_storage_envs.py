@@ -73,13 +73,13 @@ def test_env_override_wins_and_fills_a_git_workdir() -> None:
     assert new.storage_mounts["/a"].bucket == "new-bucket"  # --env adds an env, as SkyPilot
 
 
-def test_secrets_are_filled_in_too_as_skypilots_parser_does() -> None:
-    task = _load("secrets: {B: sec-bucket}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n")
-    assert task.storage_mounts["/a"].bucket == "sec-bucket-2"
-    task = _load("secrets: {B: null}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n")
-    assert task.before_launch() == ["--env B=..."] and task.to_dict()["secrets"] == {"B": None}
-    given = _load("secrets: {B: null}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n", B="given")
-    assert given.storage_mounts["/a"].bucket == "given-2" and given.secrets == {"B": "given"}
+def test_secrets_are_never_filled_into_bucket_names_or_paths() -> None:
+    """A bucket name or path shows in plans, Events and the store: a secret must not."""
+    with pytest.raises(TaskError) as err:
+        _load("secrets: {B: sec-bucket}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n")
+    assert "file_mounts./a.name" in str(err.value) and "sec-bucket" not in str(err.value)
+    with pytest.raises(TaskError):
+        _load("secrets: {B: null}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n", B="given")
 
 
 def test_an_undeclared_name_is_left_as_written_and_refused_at_its_place() -> None:
@@ -139,3 +139,18 @@ def test_dry_run_names_what_a_launch_needs_and_a_launch_refuses(sandbox: Path) -
     assert real.returncode == 2 and real.stderr.strip().count("\n") == 0, real.stderr
     assert "file_mounts.~/ckpt.name is left empty" in real.stderr
     assert Core(Config()).store.clusters(include_terminated=True) == []  # nothing was created
+
+
+def test_a_managed_job_with_an_empty_bucket_name_is_refused_at_submit() -> None:
+    """Refused before anything is queued, as a real launch is (not after the job's nodes are up)."""
+    from test_watcher_support import make_core
+
+    from skytui.core.jobs.service import submit
+    from skytui.errors import SkytuiError
+
+    task = _load("file_mounts:\n  /ckpt: {name: , mode: MOUNT}\nresources: {cloud: local}\nrun: 'true'\n")
+    core = make_core()
+    with pytest.raises(SkytuiError) as err:
+        submit(core, task)
+    assert "file_mounts./ckpt.name is left empty" in str(err.value)
+    assert core.store.jobs() == []

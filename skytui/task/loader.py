@@ -233,10 +233,13 @@ def _is_null(node: Node) -> bool:
 
 
 def _env_values(task: Task, overrides: dict[str, str]) -> dict[str, str | None]:
-    """What `$NAME` means in file_mounts and workdir: the task's envs and secrets (SkyPilot's
-    parser fills both, though its docs name envs only), `--env` winning."""
-    values = {**task.envs, **task.secrets}
-    values.update((k, str(v)) for k, v in overrides.items())
+    """What `$NAME` means in file_mounts and workdir: the task's envs, `--env` winning.
+
+    Secrets are left out on purpose (SkyPilot's docs also name envs only): a bucket name or a
+    path is shown in plans, Events and the state store, and a secret must never reach those.
+    """
+    values: dict[str, str | None] = dict(task.envs)
+    values.update((k, str(v)) for k, v in overrides.items() if k not in task.secrets)
     return values
 
 

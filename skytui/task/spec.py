@@ -107,6 +107,20 @@ class Task:
         return [p for m in self.storage_mounts.values()
                 for p in m.pending.split(", ") if p.startswith("file_mounts.")]
 
+    def require_filled(self, where: str | None = None) -> None:
+        """Refuse, in one line, a task that leaves envs or fields open (a real launch or job)."""
+        from skytui.errors import SkytuiError
+
+        where = where or self.source or "task"
+        missing = self.missing_envs()
+        if missing:
+            raise SkytuiError(f"{where}: envs {', '.join(missing)} have no value",
+                              "give them with --env NAME=VALUE")
+        unfilled = self.unfilled_fields()  # e.g. a bucket `name:` the file leaves to fill in
+        if unfilled:
+            raise SkytuiError(f"{where}: {', '.join(unfilled)} is left empty",
+                              "fill it in (a bucket name) before launching; --dry-run plans without it")
+
     def before_launch(self) -> list[str]:
         """What must be given before a real launch, one item each (for the plan)."""
         return [f"--env {k}=..." for k in self.missing_envs()] + [
