@@ -57,18 +57,27 @@ class CostView:
         return (f"by {self.by} (g: next grouping, E: export) · last {WINDOW_DAYS} days · "
                 f"amounts in {CURRENCY}{estimate}")
 
-    def figures(self) -> str:
+    def title_lines(self, width: int = 0) -> str:
+        """The title laid out for `width`: broken between its parts, never inside one."""
+        return fit(self.title().split(" · "), width)
+
+    def figures(self, width: int = 0) -> str:
+        """The figures, ` · ` between them, wrapped between figures (never inside one) to `width`."""
         if self.problem:
             return self.problem
         autostop = f"${self.autostop_saved:,.2f}"
         if self.autostop_disk:
             autostop += f" (disks still cost ${self.autostop_disk:,.2f})"
-        return (f"today ${self.today:,.2f} · this month ${self.month:,.2f} · spending ${self.rate:,.2f}/h now · "
-                f"last {WINDOW_DAYS} days ${self.total:,.2f} · spot saved ${self.spot_savings:,.2f} · "
-                f"autostop saved {autostop} over {self.autostop_stops} stop(s)")
+        parts = [f"today ${self.today:,.2f}", f"this month ${self.month:,.2f}", f"spending ${self.rate:,.2f}/h now",
+                 f"last {WINDOW_DAYS} days ${self.total:,.2f}", f"spot saved ${self.spot_savings:,.2f}",
+                 f"autostop saved {autostop} over {self.autostop_stops} stop(s)"]
+        return fit(parts, width)
 
-    def chart(self, height: int = 3) -> str:
-        """Daily spend as a small bar chart, two cells per day, with the scale and the days it spans."""
+    def chart(self, height: int = 3, width: int = 0) -> str:
+        """Daily spend as a small bar chart, two cells per day, with the scale and the days it spans.
+
+        Narrow: one cell per day, and the scale and dates go on their own lines under the bars.
+        """
         if not self.daily:
             return ""
         values = [v for _, v in self.daily]
@@ -76,15 +85,36 @@ class CostView:
         steps = (len(CHART_LEVELS) - 1) * height
         heights = [round(v / top * steps) if top > 0 else 0 for v in values]
         heights = [max(h, 1) if v > 0 else h for h, v in zip(heights, values)]  # any spend shows
+        scale = f"daily spend, {CURRENCY} (top ${top:,.2f}/day)"
+        span = f"{self.daily[0][0]} … {self.daily[-1][0]}"
+        cell = 2 if not width or len(values) * 2 + 2 + max(len(scale), len(span)) <= width else 1
         lines = []
         for level in range(height - 1, -1, -1):
             base = level * (len(CHART_LEVELS) - 1)
-            cells = [CHART_LEVELS[min(max(h - base, 0), len(CHART_LEVELS) - 1)] * 2 for h in heights]
+            cells = [CHART_LEVELS[min(max(h - base, 0), len(CHART_LEVELS) - 1)] * cell for h in heights]
             lines.append("".join(cells))
-        scale = f"daily spend, {CURRENCY} (top ${top:,.2f}/day)"
-        lines[0] += f"  {scale}"
-        lines[-1] += f"  {self.daily[0][0]} … {self.daily[-1][0]}"
+        if cell == 2:
+            lines[0] += f"  {scale}"
+            lines[-1] += f"  {span}"
+        else:
+            lines += [fit([scale, span], width)]
         return "\n".join(lines)
+
+
+def fit(parts: list[str], width: int, sep: str = " · ") -> str:
+    """Join `parts` with `sep`, starting a new line where the next part would pass `width` (0: one line)."""
+    if not width:
+        return sep.join(parts)
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        if line and len(line) + len(sep) + len(part) > width:
+            lines.append(line)
+            line = part
+        else:
+            line = f"{line}{sep}{part}" if line else part
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def intervals_for(store: Store, now: float) -> list[UsageInterval]:

@@ -29,6 +29,7 @@ class Column:
     key: str
     label: str
     tone: Callable[[str], str | None] | None = None
+    priority: int = 0  # 0: always shown; higher ones are left out first when the terminal is narrow
 
 
 @dataclass(frozen=True)
@@ -53,23 +54,23 @@ def _event_tone(value: str) -> str | None:
 
 
 CLUSTER_COLUMNS = (
-    Column("name", "NAME"), Column("where", "CLOUD/REGION/ZONE"), Column("status", "STATUS", _status_tone),
-    Column("resources", "RESOURCES"), Column("spot", "SPOT"), Column("uptime", "UPTIME"),
-    Column("price", "$/H"), Column("autostop", "AUTOSTOP"), Column("owner", "OWNER"),
+    Column("name", "NAME"), Column("where", "CLOUD/REGION/ZONE", priority=1), Column("status", "STATUS", _status_tone),
+    Column("resources", "RESOURCES"), Column("spot", "SPOT", priority=2), Column("uptime", "UPTIME", priority=1),
+    Column("price", "$/H"), Column("autostop", "AUTOSTOP", priority=2), Column("owner", "OWNER", priority=3),
 )
 JOB_COLUMNS = (
     Column("id", "ID"), Column("name", "NAME"), Column("status", "STATUS", _status_tone),
-    Column("recoveries", "RECOVERIES"), Column("cluster", "CLUSTER"), Column("region", "REGION"),
-    Column("duration", "DURATION"), Column("last_event", "LAST EVENT"),
+    Column("recoveries", "RECOVERIES", priority=1), Column("cluster", "CLUSTER"), Column("region", "REGION", priority=2),
+    Column("duration", "DURATION", priority=1), Column("last_event", "LAST EVENT", priority=3),
 )
 EVENT_COLUMNS = (
     Column("time", "TIME"), Column("kind", "KIND", _event_tone), Column("cluster", "CLUSTER"),
-    Column("job", "JOB"), Column("message", "WHAT HAPPENED"), Column("reason", "REASON"),
+    Column("job", "JOB", priority=2), Column("message", "WHAT HAPPENED"), Column("reason", "REASON", priority=1),
 )
 COST_COLUMNS = (
-    Column("key", "CLUSTER"), Column("hours", "NODE HOURS"), Column("gpu_hours", "GPU HOURS"),
-    Column("cost", "COST USD"), Column("on_demand", "ON-DEMAND USD"), Column("savings", "SPOT SAVED USD"),
-    Column("prices", "PRICES"),
+    Column("key", "CLUSTER"), Column("hours", "NODE HOURS"), Column("gpu_hours", "GPU HOURS", priority=1),
+    Column("cost", "COST USD"), Column("on_demand", "ON-DEMAND USD", priority=2), Column("savings", "SPOT SAVED USD", priority=1),
+    Column("prices", "PRICES", priority=3),
 )
 
 
@@ -80,9 +81,9 @@ def _gpu_state_tone(value: str) -> str | None:
 
 
 GPU_COLUMNS = (
-    Column("cluster", "CLUSTER"), Column("node", "NODE"), Column("gpu", "GPU"), Column("util", "UTIL"),
-    Column("memory", "MEMORY"), Column("temp", "TEMP"), Column("power", "POWER"), Column("procs", "PROCS"),
-    Column("recent", "LAST 15 MIN"), Column("state", "STATE", _gpu_state_tone), Column("price", "$/H"),
+    Column("cluster", "CLUSTER"), Column("node", "NODE", priority=1), Column("gpu", "GPU"), Column("util", "UTIL"),
+    Column("memory", "MEMORY"), Column("temp", "TEMP", priority=2), Column("power", "POWER", priority=2), Column("procs", "PROCS", priority=3),
+    Column("recent", "LAST 15 MIN"), Column("state", "STATE", _gpu_state_tone), Column("price", "$/H", priority=1),
 )
 LONG_TEXT = 60  # messages are cut here so one long line cannot widen a table forever
 
