@@ -132,6 +132,10 @@ class ResourceTable(ScrollView, can_focus=True):
         index = [c.key for c in self.spec].index(column)
         return self.rows_by_key[key].cells[index]
 
+    def column_width(self, key: str) -> int:
+        """Cells the column's text takes (its widest cell or its header)."""
+        return self._widths[[c.key for c in self.spec].index(key)]
+
     def get_row_index(self, key: str) -> int:
         return self._index[key]
 
