@@ -175,7 +175,8 @@ class DashboardScreen(Screen[None]):
             self.feed.wake()
 
     def on_run_core(self, msg: messages.RunCore) -> None:
-        self.status_line.say(f"{msg.label}…", "busy")
+        if msg.label != "cost report":  # the export dialog's answer already said where it writes
+            self.status_line.say(f"{msg.label}…", "busy")
         self.run_worker(msg.make(), name=msg.label, description=msg.done, group="actions", exit_on_error=False)
 
     def on_cost_grouping(self, msg: messages.CostGrouping) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from textual import events, work
+from textual import events
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -15,7 +14,6 @@ from skytui.tui.actions import COSTS
 from skytui.tui.loader import Snapshot
 from skytui.tui.views.base import DashboardContext, TableView
 
-log = logging.getLogger("skytui.tui")
 PADDING = 2  # the hints' left and right padding
 
 
@@ -81,14 +79,21 @@ class CostsView(TableView):
 
         self.app.push_screen(ExportScreen(self.ctx.cwd, self.ctx.clock(), by), go)
 
-    @work(group="export", thread=True, exit_on_error=False, name="cost report")
     def export(self, choice: str, path: Path, by: str) -> None:
-        """Fails as a worker: the screen's worker handler puts the error on the status line."""
+        """Written in a thread, run as a core operation: the screen says how it went."""
+        import asyncio
+
         from skytui.store import Store
 
-        store = Store(self.core.store.db.path, self.ctx.clock)  # this thread's own connection
-        try:
-            costs.write_export(store, self.ctx.clock(), by, choice, path)
-        finally:
-            store.close()
-        self.say(f"cost report ({choice}, by {by}) written to {path}", notify=True)
+        clock = self.ctx.clock
+        db_path = self.core.store.db.path
+
+        def write() -> None:
+            store = Store(db_path, clock)  # this thread's own connection
+            try:
+                costs.write_export(store, clock(), by, choice, path)
+            finally:
+                store.close()
+
+        self.run_core("cost report", lambda: asyncio.to_thread(write),
+                      f"cost report ({choice}, by {by}) written to {path}")
