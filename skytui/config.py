@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from skytui.config_model import (
     AwsSettings,
+    BudgetSettings,
     Config,
     GcpSettings,
     LocalPriceSettings,
     LocalSettings,
+    NotifySettings,
     SshProxy,
     ZoneCapacity,
 )
@@ -28,7 +30,7 @@ STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 # key -> (type check, description) for the flat settings; nested sections are handled below.
 _TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
         "watcher", "dashboard", "telemetry", "theme", "local", "aws", "gcp", "ssh_proxy", "nearest",
-        "retention")
+        "retention", "notify", "budget")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -143,6 +145,12 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
         kw["nearest"] = _nearest(v, data["nearest"], kw.get("local"))
     if "retention" in data:
         kw.update(_retention(v, data["retention"]))
+    if "notify" in data:
+        kw["notify"] = _notify(v, data["notify"])
+    if "budget" in data:
+        b = v.section("budget", data["budget"], ("hourly_usd", "monthly_usd"))
+        kw["budget"] = BudgetSettings(**{k: v.number(f"budget.{k}", b[k], minimum=0)
+                                         for k in ("hourly_usd", "monthly_usd") if b.get(k) is not None})
     return Config(**kw)
 
 
@@ -221,8 +229,27 @@ def _retention(v: _Validator, raw: Any) -> dict[str, Any]:
     return out
 
 
+def _notify(v: _Validator, raw: Any) -> NotifySettings:
+    n = v.section("notify", raw, ("webhook", "desktop", "gpu_idle_minutes", "timeout_seconds"))
+    kw: dict[str, Any] = {}
+    if n.get("webhook") is not None:
+        url = v.string("notify.webhook", n["webhook"])
+        problem = webhook_problem(url)
+        if problem:
+            raise v.bad("notify.webhook", problem, "use an http:// or https:// URL, e.g. a Slack incoming webhook")
+        kw["webhook"] = url
+    if "desktop" in n:
+        kw["desktop"] = v.boolean("notify.desktop", n["desktop"])
+    if n.get("gpu_idle_minutes") is not None:
+        kw["gpu_idle_minutes"] = v.number("notify.gpu_idle_minutes", n["gpu_idle_minutes"], minimum=1)
+    if "timeout_seconds" in n:
+        kw["timeout_seconds"] = v.number("notify.timeout_seconds", n["timeout_seconds"], minimum=0.1)
+    return NotifySettings(**kw)
+
+
 def _local(v: _Validator, raw: Any) -> LocalSettings:
-    loc = v.section("local", raw, ("regions", "capacity", "spot_preemptions_per_hour", "prices"))
+    loc = v.section("local", raw, ("regions", "capacity", "spot_preemptions_per_hour", "prices",
+                                   "preemption_notice_seconds"))
     kw: dict[str, Any] = {}
     if "regions" in loc:
         regions = v.mapping("local.regions", loc["regions"])
@@ -248,6 +275,9 @@ def _local(v: _Validator, raw: Any) -> LocalSettings:
     if "spot_preemptions_per_hour" in loc:
         kw["spot_preemptions_per_hour"] = v.number("local.spot_preemptions_per_hour",
                                                    loc["spot_preemptions_per_hour"], minimum=0)
+    if "preemption_notice_seconds" in loc:
+        kw["preemption_notice_seconds"] = v.number("local.preemption_notice_seconds",
+                                                   loc["preemption_notice_seconds"], minimum=0)
     if "prices" in loc:
         pr = v.section("local.prices", loc["prices"], ("vcpu_hour", "gib_hour", "gpu_hour", "spot_ratio"))
         pkw: dict[str, Any] = {}
@@ -274,6 +304,21 @@ def _url_problem(url: str) -> str | None:
         return f"{url!r} is not an http(s) URL"
     if port == 0:
         return f"{url!r} has port 0"
+    return None
+
+
+def webhook_problem(url: str) -> str | None:
+    """Why `url` cannot be a webhook (None when it can): http(s) with a host, nothing else."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"a webhook must be http or https, got {parts.scheme + '://' if parts.scheme else url!r}"
+    if not parts.hostname:
+        return f"the webhook URL {url!r} names no host"
     return None
 
 

@@ -31,6 +31,8 @@ class LocalSettings:
     capacity: dict[str, ZoneCapacity] = field(default_factory=dict)  # "region/zone" or "region"
     spot_preemptions_per_hour: float = 0.0
     prices: LocalPriceSettings = field(default_factory=LocalPriceSettings)
+    # The warning before a spot node is reclaimed, as AWS (120 s) and GCP (~30 s) give one.
+    preemption_notice_seconds: float = 5.0
 
     def zone_capacity(self, region: str, zone: str) -> ZoneCapacity:
         return self.capacity.get(f"{region}/{zone}") or self.capacity.get(region) or ZoneCapacity()
@@ -72,6 +74,24 @@ class NearestSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Where alerts go (issue 13): a webhook (JSON POST, Slack-compatible `text`) and/or the desktop."""
+
+    webhook: str | None = None
+    desktop: bool = False  # notify-send (Linux) or osascript (macOS), when present
+    gpu_idle_minutes: float | None = None  # alert when a billed GPU idled this long; None: never
+    timeout_seconds: float = 5.0  # per webhook delivery
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    """A spend guard: warn when the fleet's live $/h or this month's spend crosses these."""
+
+    hourly_usd: float | None = None
+    monthly_usd: float | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     clouds: tuple[str, ...] = ()  # enabled clouds besides the local cloud
     allowed_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -97,6 +117,8 @@ class Config:
     gcp: GcpSettings = field(default_factory=GcpSettings)
     ssh_proxy: dict[str, SshProxy] = field(default_factory=dict)  # "aws", "aws/us-east-1", "gcp", ...
     nearest: NearestSettings = field(default_factory=NearestSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
 
     def ssh_proxy_for(self, cloud: str, region: str) -> SshProxy | None:
         """The proxy for a node: the region's own entry wins over the cloud's."""

@@ -412,10 +412,10 @@ def cmd_local(args: argparse.Namespace) -> int:
         raise SkytuiError(f"the local cloud has no running node of {args.cluster!r}"
                           + (f" with rank {args.node}" if args.node is not None else ""),
                           "see `skytui local ls`")
-    for i in victims:
-        cloud.preempt(i.id)
-        print(f"preempted {i.id} ({i.cluster} node {i.node}, {i.region}/{i.zone})")
-    return 0
+    from skytui.cli.preempt import preempt_with_notice
+
+    notice = core.config.local.preemption_notice_seconds if args.notice is None else args.notice
+    return preempt_with_notice(cloud, victims, notice)
 
 
 def not_yet(what: str) -> Callable[[argparse.Namespace], int]:

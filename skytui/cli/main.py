@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("job_id", nargs="?", type=int)
     s.add_argument("--follow", "-f", action="store_true")
 
+    s = sub.add_parser("queue", help="a cluster's jobs, newest last (as `sky queue` lists them)")
+    s.add_argument("name")
+    s.add_argument("--json", action="store_true")
+
     s = sub.add_parser("ssh", help="open a shell on a cluster (same as `ssh NAME`)")
     s.add_argument("name")
     s.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -128,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("cluster", nargs="?")
     s.add_argument("--node", type=int)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--notice", type=float, metavar="SECONDS",
+                   help="preempt: warn the node this long before (default: local.preemption_notice_seconds)")
+
+    s = sub.add_parser("notify", help="alerts: `notify test` sends one through the configured channels")
+    s.add_argument("action", choices=["test"])
 
     s = sub.add_parser("regions", help="enabled regions, nearest first: measured round trip and prices")
     s.add_argument("--cloud", help="aws, gcp or local")

@@ -109,6 +109,12 @@ async def preempt_demo_job(core: Core, stop: asyncio.Event, every: float = PREEM
         # By the job's id and this store's tag, never by name: a cluster of the user's may share it.
         victims = [i for i in await asyncio.to_thread(cloud.list_all)
                    if i.job_id == job.id and i.owned_by(core.store.store_id) and i.state == "running"]
+        # The notice first (the job gets SIGTERM to checkpoint), then the kill, as `local preempt` does.
+        notice = core.config.local.preemption_notice_seconds
+        for i in victims:
+            await asyncio.to_thread(cloud.start_preemption, i.id, notice)
+        if victims and notice > 0:
+            await asyncio.sleep(notice)
         for i in victims:
             await asyncio.to_thread(cloud.preempt, i.id)
             log.info("demo: preempted %s of %s", i.id, job.cluster)

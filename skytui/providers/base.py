@@ -71,6 +71,9 @@ class Instance:
     host: str | None = None
     ssh_port: int | None = None
     host_key: str | None = None  # the public host key line to pin
+    # When the cloud announced it will reclaim this (spot) VM, where it says so in its listing
+    # (the local cloud does; EC2 and GCE announce on the VM itself, read by the node check).
+    notice_at: float | None = None
     store_id: str | None = None  # the TAG_STORE tag: which skytui state store launched it
 
     def owned_by(self, store_id: str) -> bool:

@@ -35,8 +35,13 @@ class TailEvent:
     reason: str = ""
 
 
-def tail_command(job_id: str, offset: int, follow: bool) -> str:
-    """The node-side reader: one process streaming the log from `offset` in large chunks."""
+def tail_command(job_id: str, offset: int, follow: bool, poll: float | None = None) -> str:
+    """The node-side reader: one process streaming the log from `offset` in large chunks.
+
+    `poll` (seconds): look for new output at this interval instead of at every write (GNU
+    tail without inotify), so a job printing many short lines costs a few SSH packets a
+    second, not one per line; where that is not available the reader follows every write.
+    """
     start = f"+{offset + 1}"  # tail counts bytes from 1
     head = f"""d={job_dir(job_id)}
 [ -f "$d/log" ] || exit {_NO_LOG}
@@ -44,10 +49,16 @@ def tail_command(job_id: str, offset: int, follow: bool) -> str:
     if not follow:
         return head + f'exec tail -c {start} "$d/log"\n'
     # GNU tail ends by itself once the job's wrapper exits (--pid); elsewhere, poll for it.
+    batched = ""
+    if poll is not None:
+        batched = f"""if tail ---disable-inotify --pid=$$ -c 0 /dev/null > /dev/null 2>&1; then
+  exec tail ---disable-inotify -s {poll:g} -c {start} --pid="$p" -f "$d/log"
+fi
+"""
     return head + f"""[ -f "$d/exit_code" ] && exec tail -c {start} "$d/log"
 p=$(cat "$d/pid" 2>/dev/null)
 [ -n "$p" ] || exec tail -c {start} "$d/log"
-if tail --pid=$$ -c 0 /dev/null > /dev/null 2>&1; then
+{batched}if tail --pid=$$ -c 0 /dev/null > /dev/null 2>&1; then
   # -s: with --pid, tail checks the job every interval; 1 s (the default) would delay every exit
   exec tail -s 0.1 -c {start} --pid="$p" -f "$d/log"
 fi
@@ -67,7 +78,7 @@ def _line_cut(buf: bytes) -> int:
 
 async def tail(pool: SSHPool, addr: NodeAddress, job_id: str, *, offset: int = 0,
                follow: bool, reconnect_for: float = 120.0,
-               flush_after: float = 0.25) -> AsyncIterator[TailEvent]:
+               flush_after: float = 0.25, poll: float | None = None) -> AsyncIterator[TailEvent]:
     """Yield the job's log from `offset`; with `follow`, until the job has ended and all is read.
 
     A lost connection yields "disconnected", then reconnects with backoff and yields
@@ -82,7 +93,7 @@ async def tail(pool: SSHPool, addr: NodeAddress, job_id: str, *, offset: int = 0
     backoff = 0.2
     while True:
         try:
-            proc = await open_process(pool, addr, as_probe(tail_command(job_id, delivered, following)),
+            proc = await open_process(pool, addr, as_probe(tail_command(job_id, delivered, following, poll)),
                                       stdin=asyncssh.DEVNULL)
         except RemoteError as e:
             if broken_since is None:

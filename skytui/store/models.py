@@ -117,6 +117,7 @@ class Attempt:
     ended_at: float | None = None
     end_reason: str | None = None
     exit_code: int | None = None
+    notice_at: float | None = None  # the cloud's preemption notice reached the node (epoch s)
 
 
 @dataclass

@@ -179,6 +179,11 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO store_meta(key, value) VALUES ('store_id', lower(hex(randomblob(16))));
     CREATE INDEX gpu_minutes_minute ON gpu_minutes(minute);
     """,
+    # 6 (recovery without loss, issue 13): when the cloud's preemption notice reached an
+    # attempt's node, so the Events view and `skytui jobs ID` can show notice -> preempted.
+    """
+    ALTER TABLE attempts ADD COLUMN notice_at REAL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -77,6 +77,7 @@ class SkytuiApp(App[int]):
         # The UI reads through its own connection, so PRAGMA data_version sees every writer,
         # our own actions included.
         self.feed = StoreFeed(Loader(Store(core.store.db.path, clock)), clock, store_poll_seconds)
+        self.feed.loader.monthly_budget = core.config.budget.monthly_usd  # the header's spend guard
         seconds = core.config.provider_refresh_seconds if provider_refresh_seconds is None \
             else provider_refresh_seconds
         self.providers = ProviderRefresh(core, seconds) if seconds and seconds > 0 else None
@@ -117,6 +118,9 @@ class SkytuiApp(App[int]):
     def _on_progress(self, p: Any) -> None:
         from skytui.tui.messages import Note
 
+        if p.stage == "notify":  # an alert that could not be delivered: the user must hear of it
+            self.dashboard.post_message(Note(f"alerts: {p.message}", "error"))
+            return
         if p.stage == "telemetry":  # a node's telemetry note (said once per change): news, not work
             self.dashboard.post_message(Note(f"GPU telemetry: {p.message}"))
             return

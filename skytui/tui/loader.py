@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from skytui.store import Store
@@ -48,9 +48,19 @@ class Loader:
         self._last_event_id = 0
         self._costs: tuple[tuple[Any, ...], CostView] | None = None
         self._spend: tuple[tuple[Any, ...], float] | None = None
+        self.monthly_budget: float | None = None  # config budget.monthly_usd: read the month's spend
+        self._month: tuple[float, float] | None = None  # (when read, USD this month)
 
     def version(self) -> int:
         return self.store.data_version()
+
+    def _month_spend(self, now: float) -> float:
+        """USD spent this month, read at most once a minute (it scans the month's intervals)."""
+        from skytui.core.notify.alerts import month_spend
+
+        if self._month is None or not 0 <= now - self._month[0] < 60:
+            self._month = (now, month_spend(self.store, now))
+        return self._month[1]
 
     def load(self, now: float, watcher: str, views: frozenset[str] = ALL_VIEWS,
              cost_by: str = "cluster") -> Snapshot:
@@ -60,6 +70,8 @@ class Loader:
         if self._spend is None or self._spend[0] != usage:  # the rate moves only when intervals open or close
             self._spend = (usage, spend_now(self.store, now))
         summary = model.summarize(cluster_raw, job_counts(self.store), watcher, self._spend[1])
+        if self.monthly_budget is not None:
+            summary = replace(summary, month_spend=self._month_spend(now))
         snap = Snapshot(version, summary, views=views)
         if "clusters" in views:
             snap.clusters = {r["name"]: model.cluster_row(r, now) for r in cluster_raw}

@@ -19,6 +19,7 @@ STATUS_TONE: dict[str, str] = {
 EVENT_TONE: dict[str, str] = {
     "capacity": "warning", "preempted": "error", "recovery": "warning", "failed": "error",
     "autostop": "accent", "orphan": "warning",
+    "notice": "warning", "recovering": "warning", "notify-failed": "error",  # issue 13's story
 }
 
 
@@ -182,12 +183,21 @@ class Summary:
     jobs_running: int = 0
     jobs_recovering: int = 0
     watcher: str = "nobody"
+    month_spend: float | None = None  # read only when a monthly budget is set
 
-    def line(self, gpus: str = "") -> str:
-        """`gpus`: telemetry's fleet figures (busy, idle, mean utilisation), when it has read any."""
+    def line(self, gpus: str = "", budget: float | None = None, monthly: float | None = None) -> str:
+        """`gpus`: telemetry's fleet figures (busy, idle, mean utilisation), when it has read any;
+        `budget`: the config's hourly spend guard, shown beside the rate (and crossed, loudly)."""
+        guard = ""
+        if budget is not None:
+            guard = f" OVER the ${budget:,.2f}/h budget" if self.spend_per_hour > budget else f" of ${budget:,.2f}/h"
+        if monthly is not None and self.month_spend is not None:
+            m = self.month_spend
+            guard += (f", month ${m:,.2f} OVER the ${monthly:,.2f} budget" if m > monthly
+                      else f", month ${m:,.2f} of ${monthly:,.2f}")
         return (f"clusters up {self.clusters_up}/{self.clusters} │ GPUs in use {self.gpus_in_use}"
                 f"{f' ({gpus})' if gpus else ''} │ "
-                f"spend ${self.spend_per_hour:,.2f}/h │ jobs running {self.jobs_running}, "
+                f"spend ${self.spend_per_hour:,.2f}/h{guard} │ jobs running {self.jobs_running}, "
                 f"recovering {self.jobs_recovering} │ watching: {self.watcher}")
 
 

@@ -14,7 +14,15 @@ OutputFn = Callable[[str, str], None]
 def job_log_dir(job_id: int) -> Path:
     from skytui.paths import _private_dir, log_dir
 
-    return _private_dir(str(log_dir() / "jobs" / str(int(job_id))))
+    path = log_dir() / "jobs" / str(int(job_id))
+    if path in _made:  # appends arrive many times a second: made (and made private) once
+        return path
+    made = _private_dir(str(path))
+    _made.add(path)
+    return made
+
+
+_made: set[Path] = set()
 
 
 def attempt_log_path(job_id: int, attempt: int) -> Path:
@@ -28,10 +36,29 @@ def fetched_size(job_id: int, attempt: int) -> int:
         return 0
 
 
-def append_attempt_log(job_id: int, attempt: int, data: bytes) -> None:
-    if data:
-        with open(attempt_log_path(job_id, attempt), "ab") as f:
-            f.write(data)
+def append_attempt_log(job_id: int, attempt: int, data: bytes, *, at: int | None = None) -> int:
+    """Add the node's log bytes that start at byte `at` of its log; return how many were new.
+
+    Two readers feed one file (the live stream and the watcher's catch-up check), so a piece
+    is placed by its offset: bytes the file already holds are skipped, and a piece that would
+    leave a hole is refused (its reader resumes from the file's size next time).
+    """
+    if not data:
+        return 0
+    return append_at(attempt_log_path(job_id, attempt), data, at)
+
+
+def append_at(path: Path, data: bytes, at: int | None) -> int:
+    """`append_attempt_log` for a path already known (the live stream appends many times)."""
+    with open(path, "ab") as f:
+        size = f.tell()
+        if at is None:
+            at = size
+        if at > size or at + len(data) <= size:
+            return 0
+        new = data[size - at:]
+        f.write(new)
+        return len(new)
 
 
 def attempt_header(job_id: int, attempt: int, core: Core) -> str:
@@ -67,7 +94,7 @@ async def stream_job_logs(core: Core, job_id: int, *, follow: bool, on_output: O
                 on_output(data.decode("utf-8", "replace"), "stdout")
         if not follow or job.status in JOB_TERMINAL:
             if job.status not in JOB_TERMINAL and not follow:
-                on_output(f"[skytui] job {job_id} is {job.status}; the watcher fetches new output "
-                          "as it checks the job (-f to follow)\n", "stderr")
+                on_output(f"[skytui] job {job_id} is {job.status}; while a watcher runs (the app or "
+                          "`skytui --daemon`) its output arrives as it is written (-f to follow)\n", "stderr")
             return 0
         await asyncio.sleep(poll_s)

@@ -142,7 +142,8 @@ async def _launch(w: Watcher, job: Job, task: Task, opened: Opened) -> None:
             raise _not_ours(name, job)
     if opened.fresh:
         where = f"{cand.region}/{cand.zone}"
-        w.event(job.id, f"attempt {n}: launching {name} in {where} ({strategy})", cluster=name)
+        w.event(job.id, f"attempt {n}: launching {name} in {where} ({strategy})", cluster=name,
+                reason="recovering" if job.status == "RECOVERING" else "launching")
     w.checkpoint("before-launch", n)
     prov = await launcher.provision(core, name, task, p, request_base=base, job_id=job.id)
     w.checkpoint("after-launch", n)
@@ -189,6 +190,22 @@ async def _adopt(w: Watcher, job: Job, p: Plan, base: str) -> Plan:
     return dataclasses.replace(p, candidates=here[:1])
 
 
+async def _watch_for_notice(w: Watcher, job: Job, cluster, nodes) -> None:  # type: ignore[no-untyped-def]
+    """Start the preemption-notice watcher on every spot node (remote/notice.py) before the run."""
+    import asyncio
+
+    from skytui.remote import notice
+
+    results = await asyncio.gather(
+        *(notice.install(w.core.ssh, launcher.address(w.core, cluster, node), cluster.cloud) for node in nodes),
+        return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:  # the job still runs; it only loses its warning
+        w.event(job.id, f"{cluster.name}: no preemption-notice watcher on {len(failed)} node(s) "
+                        f"({failed[0]}); the job gets no SIGTERM before a preemption", cluster=cluster.name,
+                reason="notice-watcher")
+
+
 async def _start(w: Watcher, job: Job, task: Task, n: int, cluster, nodes, *, run_setup: bool) -> None:  # type: ignore[no-untyped-def]
     from skytui.remote.jobs import job_state
 
@@ -205,6 +222,8 @@ async def _start(w: Watcher, job: Job, task: Task, n: int, cluster, nodes, *, ru
             except SkytuiError as exc:
                 raise SetupFailed(str(exc).split(";")[0]) from None
         w.checkpoint("after-setup", n)
+        if cluster.spot:
+            await _watch_for_notice(w, job, cluster, nodes)
         await launcher.start_run(core, cluster, nodes, task, job.task_id, str(n))
     now = core.clock()
     fresh = core.store.job(job.id)

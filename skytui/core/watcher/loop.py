@@ -12,11 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from skytui.core.context import Core
+from skytui.core.jobs.capture import LogCapture
 from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.pipeline import waits_on_earlier_stage
 from skytui.core.jobs.secrets import forget_secrets
 from skytui.core.jobs.service import ACTIVE
 from skytui.core.jobs.teardown import owned_cluster, release_cluster, release_job_buckets
+from skytui.core.notify import Notifier
+from skytui.core.notify.alerts import Alerts
 from skytui.core.refresh import Reconciled, list_regions, regions_to_watch
 from skytui.core.watcher import autostop
 from skytui.core.watcher.hooks import Stopping, crash_point
@@ -71,6 +74,13 @@ class Watcher:
         self.orphans: dict[str, Instance] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self.autostop = autostop.Autostop(self)
+        self.noticed: set[tuple[int, int]] = set()  # (job, attempt) whose preemption notice is recorded
+        # Running attempts' output streams into the local log store as it is written.
+        self.capture = LogCapture(core, limit=self.settings.log_streams,
+                                  turn_seconds=self.settings.log_turn_seconds, on_ended=self.log_ended)
+        # Alerts (config `notify:`): delivered in the background, never waited for.
+        self.notifier = Notifier(core.config.notify, on_failure=self.delivery_failed)
+        self.alerts = Alerts(core.config, core.store, self.notifier, core.clock)
         self.stopping = False
         self.last_round_at: float | None = None
         self.jobs_watched = 0
@@ -123,6 +133,12 @@ class Watcher:
 
     async def shutdown(self) -> None:
         self.stopping = True
+        await self.capture.close()
+        try:
+            self.alerts.check()  # what the last steps recorded
+        except Exception:
+            log.exception("alert check failed")
+        await self.notifier.drain(5.0)
         pending = [t for t in [*self.tasks.values(), *self.probes.values(), *self.background] if not t.done()]
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.settings.stop_grace_seconds)
@@ -182,6 +198,11 @@ class Watcher:
         self.last_round_at = self.core.clock()
         for job in jobs:
             self.reconcile(job, listing)
+        self.capture.sync(jobs)
+        try:
+            self.alerts.check()
+        except Exception:  # alerts must never stop the watching
+            log.exception("alert check failed")
         self.extras_and_orphans(listing, {j.id: j for j in jobs}, clusters)
         self.autostop.maybe_check(clusters, listing)
         self.maybe_prune()
@@ -238,6 +259,9 @@ class Watcher:
         if key in listing.errors or key not in listing.instances:
             return  # the cloud did not answer: judge nothing this round
         seen = {i.id: i for i in listing.instances[key]}
+        told = [seen[n.instance_id].notice_at for n in nodes if n.instance_id in seen]
+        if any(told):
+            self.notice(job, c, min(t for t in told if t))
         dead = [seen.get(n.instance_id or "") for n in nodes
                 if n.instance_id not in seen or seen[n.instance_id].state in ("terminated", "stopped")]
         if dead:
@@ -307,9 +331,11 @@ class Watcher:
 
         n = job.attempts
         remote = str(n)
+        # While the live stream has this attempt, the check asks for its state only.
+        start = None if self.capture.streaming(job.id, n) else fetched_size(job.id, n)
         try:
             head, *rest = await asyncio.gather(
-                probe(self.core, c, nodes[0], remote, fetched_size(job.id, n)),
+                probe(self.core, c, nodes[0], remote, start),
                 *(probe(self.core, c, node, remote) for node in nodes[1:]))
         except RemoteError as exc:
             count = self.unreachable.get(job.id, 0) + 1
@@ -321,12 +347,31 @@ class Watcher:
                               detail=f"{count} checks failed while the cloud said running: {exc}")
             return
         self.unreachable.pop(job.id, None)
-        append_attempt_log(job.id, n, head.log)
+        if start is not None:
+            append_attempt_log(job.id, n, head.log, at=start)
         states = [head, *rest]
+        noticed = [s.notice_at for s in states if s.notice_at]
+        if noticed:
+            self.notice(job, c, min(noticed))
         if any(s.status == "running" for s in states):
             return
+        if start is None and not await self.capture.settle(job.id, n, timeout=5.0):
+            # The stream had this attempt but did not finish: the node answered just now, so
+            # fetch what it holds before anything (a teardown, a relaunch) can take it away.
+            off = fetched_size(job.id, n)
+            try:
+                last = await probe(self.core, c, nodes[0], remote, off)
+                append_attempt_log(job.id, n, last.log, at=off)
+            except RemoteError:
+                pass
         fresh = self.core.store.job(job.id)
         if fresh is None or fresh.status != "RUNNING" or fresh.attempts != n:
+            return
+        if noticed or (job.id, n) in self.noticed:
+            # The job ended because the cloud is reclaiming its node (it got SIGTERM with the
+            # notice): a preemption, whatever its exit code says, so it is recovered.
+            self.lost(fresh, c, [x.instance_id for x in nodes if x.instance_id], "preempted",
+                      detail="the job stopped after the cloud's preemption notice")
             return
         if any(s.status in ("gone", "missing") for s in states):
             await self.job_gone(fresh, c, nodes, n)
@@ -402,6 +447,7 @@ class Watcher:
     def forget(self, job_id: int) -> None:
         for table in (self.last_probe, self.unreachable, self.backoffs):
             table.pop(job_id, None)
+        self.noticed = {k for k in self.noticed if k[0] != job_id}
 
     async def no_capacity(self, job: Job, n: int, why: str) -> None:
         """Nothing had capacity: back off with jitter, or give up after the configured limit."""
@@ -444,6 +490,42 @@ class Watcher:
         if b is not None:
             b.reset()
         self.last_probe[job_id] = self.core.clock()
+        job = self.core.store.job(job_id)
+        if job is not None and job.status == "RUNNING":
+            self.capture.add(job)
+
+    def delivery_failed(self, message: str) -> None:
+        """An alert could not be delivered after its retries: an event (the app shows it)."""
+        self.core.progress("notify", message, reason="notify-failed")
+        log.warning("%s", message)
+
+    def log_ended(self, job_id: int, attempt: int) -> None:
+        """The live stream read an attempt's log to its end: the job exited, so check it now."""
+        job = self.core.store.job(job_id)
+        if job is None or job.status != "RUNNING" or job.attempts != attempt or self.stopping:
+            return
+        c = self.core.store.cluster(job.cluster or "")
+        nodes = self.core.store.nodes(c.name) if c else []
+        running = self.probes.get(job_id)
+        if c is None or not nodes or (running is not None and not running.done()):
+            return
+        self.last_probe[job_id] = self.core.clock()
+        self.spawn(job_id, self.check_job(job, c, nodes), probe=True)
+        self.probes[job_id].set_name(f"attempt-{job.attempts}")
+
+    def notice(self, job: Job, c: Cluster, at: float) -> None:
+        """The cloud announced it will reclaim the job's node: record it (once) and say so."""
+        from skytui.core.watcher.records import record_notice
+
+        key = (job.id, job.attempts)
+        if key in self.noticed:  # the listing repeats it every round until the node goes
+            return
+        self.noticed.add(key)
+        if not record_notice(self.core.store, job.id, job.attempts, at):
+            return  # another watcher (or an earlier run of this one) said it already
+        self.event(job.id, f"{job.name}: preemption notice for {c.name} in {c.region}/{c.zone} at "
+                           f"{datetime.fromtimestamp(at).strftime('%H:%M:%S')}; the job got SIGTERM to "
+                           "checkpoint", cluster=c.name, reason="notice")
 
     # -- instances nobody asked for --------------------------------------------------------------------
     def extras_and_orphans(self, listing: Reconciled, active: dict[int, Job], clusters: list[Cluster]) -> None:

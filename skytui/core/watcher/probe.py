@@ -22,12 +22,15 @@ class NodeJob:
     status: str
     exit_code: int | None = None
     log: bytes = b""
+    notice_at: float | None = None  # when the node's preemption-notice watcher saw a notice
 
 
 def _probe_command(remote_job: str, offset: int | None) -> str:
     from skytui.remote.jobs import job_dir, states_command
+    from skytui.remote.notice import notice_probe_command
 
     out = f"( {states_command()} ) | grep -E {shlex.quote('^' + remote_job + ' ')} || true\n"
+    out += notice_probe_command()
     if offset is not None:
         out += (f"echo @@log@@\n[ -f {job_dir(remote_job)}/log ] && "
                 f"tail -c +{offset + 1} {job_dir(remote_job)}/log | head -c {LOG_CHUNK} | base64\n")
@@ -35,6 +38,8 @@ def _probe_command(remote_job: str, offset: int | None) -> str:
 
 
 def _parse(remote_job: str, stdout: str) -> NodeJob:
+    from skytui.remote.notice import parse_notice
+
     head, _, log_text = stdout.partition("@@log@@\n")
     status, code = "missing", None
     for line in head.splitlines():
@@ -47,7 +52,7 @@ def _parse(remote_job: str, stdout: str) -> NodeJob:
                 except ValueError:
                     status = "gone"
     log = base64.b64decode("".join(log_text.split())) if log_text.strip() else b""
-    return NodeJob(status, code, log)
+    return NodeJob(status, code, log, parse_notice(head))
 
 
 async def probe(core: Core, cluster: Cluster, node: Node, remote_job: str,

@@ -61,3 +61,11 @@ def place_attempt(store: Store, job_id: int, attempt: int, cloud: str, region: s
 def last_attempt(store: Store, job_id: int) -> Attempt | None:
     attempts = store.attempts(job_id)
     return attempts[-1] if attempts else None
+
+
+def record_notice(store: Store, job_id: int, attempt: int, at: float) -> bool:
+    """Note the preemption notice of an attempt once; False when it was already noted."""
+    with store.db.transaction() as conn:
+        cur = conn.execute("UPDATE attempts SET notice_at = ? WHERE job_id = ? AND attempt = ? "
+                           "AND notice_at IS NULL", (at, job_id, attempt))
+        return cur.rowcount > 0

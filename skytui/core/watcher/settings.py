@@ -22,6 +22,10 @@ class WatcherSettings:
     autostop_check_seconds: float = 60.0
     minute_seconds: float = 60.0  # the length of an autostop minute (tests shorten it)
     stop_grace_seconds: float = 30.0  # how long SIGTERM waits for the step in hand
+    # Live log capture (core/jobs/capture.py): concurrent streams, and with more running
+    # attempts than that, how long each streams before the next waiting one takes its turn.
+    log_streams: int = 64
+    log_turn_seconds: float = 20.0
 
     @classmethod
     def from_config(cls, cfg: Config, **overrides: float) -> WatcherSettings:

@@ -22,6 +22,8 @@ from skytui.providers.local.registry import Record, Registry
 TERMINATED_VISIBLE_S = 3600.0
 # A node recorded but not yet spawned is booting for at most this long.
 BOOT_GRACE_S = 60.0
+# In a node's directory: "GIVEN DEADLINE" (epoch seconds) once a preemption notice is out.
+NOTICE_FILE = "preemption-notice"
 
 
 class LocalCloud(Provider):
@@ -173,6 +175,9 @@ class LocalCloud(Provider):
         """Bring a pending/running record up to date with its process."""
         if rec.state not in ("pending", "running"):
             return
+        if rec.spot and self._notice(rec.id)[1] <= time.time():
+            self.preempt(rec.id)  # its notice ran out while nobody was looking
+            return
         if rec.state == "pending" and rec.pid is None and time.time() - rec.created_at < BOOT_GRACE_S:
             return  # recorded, its process not spawned yet: still booting, not lost
         node_dir = self.node_dir(rec.id)
@@ -204,7 +209,43 @@ class LocalCloud(Provider):
         p = 1.0 - math.exp(-rate * (now - last) / 3600.0)
         for rec in self.registry.rows("spot = 1 AND state = 'running'"):
             if self.rng.random() < p:
-                self.preempt(rec.id)
+                self.start_preemption(rec.id, self.settings.preemption_notice_seconds)
+
+    def _notice(self, instance_id: str) -> tuple[float | None, float]:
+        """(when the notice was given, when the node goes), or (None, inf) without a notice."""
+        try:
+            given, deadline = (self.node_dir(instance_id) / NOTICE_FILE).read_text().split()
+            return float(given), float(deadline)
+        except (OSError, ValueError):
+            return None, math.inf
+
+    def start_preemption(self, instance_id: str, notice_seconds: float) -> float:
+        """Announce that a spot node goes in `notice_seconds`, as a cloud's notice does.
+
+        The notice appears where the node's notice watcher looks (a file on its disk, the
+        local stand-in for the metadata server) and in this cloud's listing; the node is
+        killed by `preempt` once the time is up (the caller's, or the next listing's).
+        Returns the deadline (epoch seconds).
+        """
+        from skytui.remote.notice import LOCAL_NOTICE_FILE
+
+        if notice_seconds < 0:
+            raise ValueError("the notice length must be 0 or more seconds")
+        rec = self.registry.get(instance_id)
+        now = time.time()
+        if rec is None or rec.state == "terminated":
+            return now
+        given, deadline = self._notice(instance_id)
+        if given is not None:
+            return deadline  # already announced: a second notice does not move the moment
+        deadline = now + notice_seconds
+        _write_private(self.node_dir(instance_id) / NOTICE_FILE, f"{now} {deadline}\n")
+        flag = self.disk_dir(instance_id) / LOCAL_NOTICE_FILE
+        flag.parent.mkdir(parents=True, exist_ok=True)
+        _write_private(flag, f"{deadline}\n")
+        with self.registry.tx() as conn:  # moves the change token: watchers look now
+            conn.execute("UPDATE instances SET updated_at = ? WHERE id = ?", (now, instance_id))
+        return deadline
 
     def preempt(self, instance_id: str) -> None:
         """Kill a spot node abruptly (SIGKILL, no clean-up), as a cloud reclaiming it would."""
@@ -268,7 +309,8 @@ class LocalCloud(Provider):
             zone=rec.zone, state=rec.state, spot=bool(rec.spot), instance_type=rec.instance_type,
             user=rec.user, request_id=rec.request_id, job_id=rec.job_id, reason=rec.reason,
             host="127.0.0.1", ssh_port=rec.port or process.read_port(self.node_dir(rec.id)),
-            host_key=rec.host_key, store_id=rec.store_id)
+            host_key=rec.host_key, store_id=rec.store_id,
+            notice_at=self._notice(rec.id)[0] if rec.spot and rec.state in ("pending", "running") else None)
 
     def close(self) -> None:
         self.registry.close()

@@ -156,7 +156,9 @@ class DashboardScreen(Screen[None]):
         if snap is None:
             return
         fleet = self.telemetry.totals.line() if self.telemetry is not None else ""
-        self.query_one(SummaryBar).show(snap.summary, dict(VIEWS)[self.view], fleet)
+        budget = self.ctx.core.config.budget
+        self.query_one(SummaryBar).show(snap.summary, dict(VIEWS)[self.view], fleet, budget.hourly_usd,
+                                        budget.monthly_usd)
         widget = self.view_widget(self.view)
         if isinstance(widget, GpusView):
             widget.telemetry, widget.telemetry_state = self.telemetry, self.telemetry_state

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Label, Log
 
+from skytui.errors import NotFound
 from skytui.tui.widgets.bars import KeyBar
 
 Emit = Callable[[str], None]
@@ -101,6 +102,9 @@ class LogScreen(Screen[None]):
                 await self.source(self._emit)
             except asyncio.CancelledError:
                 raise
+            except NotFound as exc:  # nothing to stream (no job yet): say so once, no retrying
+                self.post_message(self.Ended(str(exc), None))
+                return
             except Exception as exc:  # SSH, provider or our own: shown in the log, never a crash
                 retry = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 self.post_message(self.Ended(str(exc) or type(exc).__name__, retry))
@@ -129,6 +133,8 @@ class LogScreen(Screen[None]):
             self._skip = sum(1 for line in self.lines if not line.startswith(NOTE))
             self._partial = ""
             self._append([f"{NOTE} reconnected; resuming after line {self._skip}"])
+        elif msg.error is not None and msg.retry_in is None:
+            self._append([f"{NOTE} {msg.error}"])
         elif msg.error is not None:
             self._append([f"{NOTE} connection lost: {msg.error}; retrying in {msg.retry_in:.0f}s"])
         else:

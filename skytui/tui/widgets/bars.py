@@ -20,12 +20,17 @@ class SummaryBar(Static):
         super().__init__("loading…", id="summary", markup=False)
         self.summary: Summary | None = None
 
-    def show(self, summary: Summary, view_title: str, gpus: str = "") -> None:
-        """`gpus`: the fleet's GPU figures from telemetry, when it has read any."""
-        shown = (summary, view_title, gpus)
+    def show(self, summary: Summary, view_title: str, gpus: str = "", budget: float | None = None,
+             monthly: float | None = None) -> None:
+        """`gpus`: the fleet's GPU figures from telemetry, when it has read any; `budget` / `monthly`:
+        the spend guard ($/h, USD this month)."""
+        shown = (summary, view_title, gpus, budget, monthly)
         if shown != getattr(self, "_shown", None):
             self.summary, self._shown = summary, shown
-            self.update(f" skytui › {view_title} │ {summary.line(gpus)}")
+            over = (budget is not None and summary.spend_per_hour > budget) or (
+                monthly is not None and summary.month_spend is not None and summary.month_spend > monthly)
+            self.set_class(over, "over-budget")
+            self.update(f" skytui › {view_title} │ {summary.line(gpus, budget, monthly)}")
 
 
 class StatusLine(Static):
