@@ -1,7 +1,7 @@
 """Dashboard benchmarks: first frame with 1,000 clusters and 10,000 jobs, refresh cost, idle CPU,
 a 100,000-line log with key latency, and memory. Prints figures; asserts nothing.
 
-    python bench/bench_tui_app.py [--idle-seconds 20] [--runs 5]
+    python bench/bench.bench_tui_app [--idle-seconds 20] [--runs 5]
 
 The first frame is measured as a user sees it: `skytui` started in a pseudo-terminal of
 160x45, timed from the start of the process until the first row's name is drawn, beside
@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from test_tui_seed import NOW, seed_store
+from seeding import NOW, seed_store
 from textual import events
 from textual.app import App
 from textual.widgets import Static

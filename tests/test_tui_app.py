@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from test_tui_conf import make_app, seeded_core, utc, wait_for  # noqa: F401
-from test_tui_seed import NOW
+from seeding import NOW
 
 from skytui.store import Cluster, Store
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from test_tui_conf import make_app, seeded_core, utc, wait_for  # noqa: F401
-from test_tui_seed import NOW
+from seeding import NOW
 
 from skytui.store import Store
 from skytui.tui import costs
@@ -150,7 +150,7 @@ def test_default_path_and_next_grouping() -> None:
 
 
 def test_loader_prices_again_only_when_usage_grouping_or_the_minute_changes(tmp_path: Path) -> None:
-    from test_tui_seed import seed_store
+    from seeding import seed_store
 
     from skytui.tui.loader import Loader
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from test_telemetry_e2e import NO_NVIDIA, FakeFleet, probe_output
 from test_tui_conf import make_app, utc, wait_for  # noqa: F401
-from test_tui_seed import NOW, seed_store
+from seeding import NOW, seed_store
 
 from skytui.config_model import Config
 from skytui.core.context import Core
