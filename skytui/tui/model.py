@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from skytui.core import units_text
+
 # Statuses map to theme colours by meaning, so every theme colours them consistently.
 STATUS_TONE: dict[str, str] = {
     "UP": "success", "RUNNING": "success", "SUCCEEDED": "success",
@@ -89,22 +91,8 @@ GPU_COLUMNS = (
 LONG_TEXT = 60  # messages are cut here so one long line cannot widen a table forever
 
 
-def duration(seconds: float | None) -> str:
-    """`3d4h`, `2h05m`, `7m`: minute resolution, so a live table doesn't flicker every second."""
-    if seconds is None or seconds < 0:
-        return "-"
-    minutes = int(seconds // 60)
-    days, rem = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rem, 60)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{mins:02d}m"
-    return f"{mins}m"
-
-
-def money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
+duration = units_text.duration  # one duration and one money for the CLI and the dashboard
+money = units_text.money
 
 
 def clock_time(ts: float) -> str:
