@@ -12,6 +12,7 @@ from skytui.tui import model
 
 if TYPE_CHECKING:
     from skytui.core.costs import Report, UsageInterval
+    from skytui.core.costs.accounting import CostRow
     from skytui.store import Store
 
 WINDOW_DAYS = 30
@@ -127,38 +128,81 @@ def intervals_for(store: Store, now: float) -> list[UsageInterval]:
 
 
 def load_costs(store: Store, now: float, by: str) -> CostView:
-    """Spend of the last WINDOW_DAYS days grouped `by`, with the figures above the table."""
+    """Spend of the last WINDOW_DAYS days grouped `by`, with the figures above the table.
+
+    SQLite sums the window (skytui.tui.costs_sql); only the intervals of nodes that autostopped
+    are read into Python, for the autostop savings.
+    """
     try:
-        from skytui.core.costs import (
-            autostop_savings,
-            build_report,
-            spend_rate,
-            spend_today_and_month,
-        )
-        from skytui.core.costs.accounting import daily_costs
+        from skytui.core.costs import autostop_savings, spend_today_and_month
+        from skytui.core.costs.accounting import CostRow, sum_rows
     except ImportError:
         return CostView(by, {}, problem="cost accounting is not installed in this build")
     from skytui.core.costs.units import day_of, micro_to_decimal, month_bounds_ms, to_ms
+    from skytui.tui import costs_sql
 
-    intervals = intervals_for(store, now)
     since = now - WINDOW_DAYS * DAY_S
-    report = build_report(intervals, since=since, by=by, now=now)
-    daily = daily_costs(report.items)
+    groups: dict[str, CostRow] = {}
+    daily: dict[str, int] = {}
+    for grp, day_index, (hours, gpu_hours, cost, on_demand, disk, items), sources in \
+            costs_sql.grouped_by_day(store, since, now, by):
+        day = day_of(day_index * costs_sql.MS_PER_DAY)
+        daily[day] = daily.get(day, 0) + cost
+        key = day if by == "day" else grp
+        row = groups.get(key)
+        if row is None:
+            row = groups[key] = CostRow(key)
+        row.hours_micro += hours
+        row.gpu_hours_micro += gpu_hours
+        row.cost_micro += cost
+        row.on_demand_micro += on_demand
+        row.disk_cost_micro += disk
+        row.items += items
+        row.estimate_sources |= sources
+        row.estimate = row.estimate or any("estimate" in s for s in sources)
+    daily = dict(sorted(daily.items()))
+    rows = sorted(groups.values(), key=lambda r: r.key) if by == "day" else \
+        sorted(groups.values(), key=lambda r: (-r.cost_micro, r.key))
+    total = sum_rows(rows)
     month_start = month_bounds_ms(to_ms(now))[0]
     if month_start >= to_ms(since):
-        # The month's days are whole days of the window: sum them rather than price every interval again.
+        # The month's days are whole days of the window: sum them rather than price the month again.
         first, today_text = day_of(month_start), day_of(to_ms(now))
         month = micro_to_decimal(sum(v for d, v in daily.items() if d >= first))
         today = micro_to_decimal(daily.get(today_text, 0))
-    else:
-        today, month = spend_today_and_month(intervals, now)
-    saved = autostop_savings(intervals, now=now, since=since)
+    else:  # the 31st: the month began before the window
+        today, month = spend_today_and_month(intervals_for(store, now), now)
+    saved = autostop_savings(autostopped_intervals(store, now), now=now, since=since)
     return CostView(
-        by, report_rows(report), daily=last_days(daily, now), today=today, month=month,
-        rate=float(spend_rate(intervals, now)["total"]),  # type: ignore[arg-type]
-        total=report.total.cost, spot_savings=report.total.savings, autostop_saved=saved.saved,
+        by, report_rows_of(rows, total), daily=last_days(daily, now), today=today, month=month,
+        rate=costs_sql.open_spend_micro(store, now) / 1e6,
+        total=total.cost, spot_savings=total.savings, autostop_saved=saved.saved,
         autostop_disk=saved.disk_cost, autostop_stops=saved.stops,
-        estimate_sources=tuple(report.estimate_sources))
+        estimate_sources=tuple(sorted(s for s in total.estimate_sources if "estimate" in s)))
+
+
+def autostopped_intervals(store: Store, now: float) -> list[UsageInterval]:
+    """What intervals_for reads, of nodes that ever autostopped only (all the savings need)."""
+    from skytui.core.costs.from_store import COLUMNS
+    from skytui.core.costs.model import UsageInterval
+    from skytui.core.costs.units import month_bounds_ms, to_ms
+    from skytui.tui.costs_sql import autostop_nodes_clause
+
+    since = min(now - WINDOW_DAYS * DAY_S, month_bounds_ms(to_ms(now))[0] / 1000)
+    spot = COLUMNS.index("spot")
+    cur = store.db.conn.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM usage_intervals WHERE (ended_at IS NULL OR ended_at > ?)"
+        f" AND {autostop_nodes_clause()} ORDER BY id", (since,))
+    return [UsageInterval.trusted((*r[:spot], r[spot] == 1, *r[spot + 1:])) for r in cur]
+
+
+def report_rows_of(rows: list[CostRow], total: CostRow) -> dict[str, model.Row]:
+    """One row per group, then the totals row (pinned last whatever the sort)."""
+    out: dict[str, model.Row] = {}
+    for c in rows:
+        out[c.key] = _row(c.key, c.key, c)
+    out[TOTAL_KEY] = _row(TOTAL_KEY, f"TOTAL ({len(rows)})", total, pinned=True)
+    return out
 
 
 def report_rows(report: Report) -> dict[str, model.Row]:
