@@ -142,27 +142,19 @@ def load_costs(store: Store, now: float, by: str) -> CostView:
     from skytui.tui import costs_sql
 
     since = now - WINDOW_DAYS * DAY_S
-    groups: dict[str, CostRow] = {}
-    daily: dict[str, int] = {}
-    for grp, day_index, (hours, gpu_hours, cost, on_demand, disk, items), sources in \
-            costs_sql.grouped_by_day(store, since, now, by):
-        day = day_of(day_index * costs_sql.MS_PER_DAY)
-        daily[day] = daily.get(day, 0) + cost
-        key = day if by == "day" else grp
-        row = groups.get(key)
-        if row is None:
-            row = groups[key] = CostRow(key)
-        row.hours_micro += hours
-        row.gpu_hours_micro += gpu_hours
-        row.cost_micro += cost
-        row.on_demand_micro += on_demand
-        row.disk_cost_micro += disk
-        row.items += items
-        row.estimate_sources |= sources
-        row.estimate = row.estimate or any("estimate" in s for s in sources)
-    daily = dict(sorted(daily.items()))
-    rows = sorted(groups.values(), key=lambda r: r.key) if by == "day" else \
-        sorted(groups.values(), key=lambda r: (-r.cost_micro, r.key))
+    by_day = costs_sql.days(store, since, now)
+    daily = {day_of(d * costs_sql.MS_PER_DAY): amounts[2] for d, (amounts, _s) in sorted(by_day.items())}
+    if by == "day":
+        found = [(day_of(d * costs_sql.MS_PER_DAY), tuple(amounts), sources)
+                 for d, (amounts, sources) in sorted(by_day.items())]
+    else:
+        found = costs_sql.groups(store, since, now, by)  # type: ignore[assignment]
+    rows = []
+    for key, (hours, gpu_hours, cost, on_demand, disk, items), sources in found:
+        row = CostRow(key, hours, gpu_hours, cost, on_demand, disk, items, any("estimate" in s for s in sources),
+                      set(sources))
+        rows.append(row)
+    rows.sort(key=(lambda r: r.key) if by == "day" else (lambda r: (-r.cost_micro, r.key)))
     total = sum_rows(rows)
     month_start = month_bounds_ms(to_ms(now))[0]
     if month_start >= to_ms(since):
