@@ -142,13 +142,11 @@ def load_costs(store: Store, now: float, by: str) -> CostView:
     from skytui.tui import costs_sql
 
     since = now - WINDOW_DAYS * DAY_S
-    by_day = costs_sql.days(store, since, now)
-    daily = {day_of(d * costs_sql.MS_PER_DAY): amounts[2] for d, (amounts, _s) in sorted(by_day.items())}
-    if by == "day":
-        found = [(day_of(d * costs_sql.MS_PER_DAY), tuple(amounts), sources)
-                 for d, (amounts, sources) in sorted(by_day.items())]
-    else:
-        found = costs_sql.groups(store, since, now, by)  # type: ignore[assignment]
+    by_group, by_day = costs_sql.summed(store, since, now, by)
+    days = sorted(by_day.items())  # type: ignore[type-var]
+    daily = {day_of(d * costs_sql.MS_PER_DAY): amounts[2] for d, (amounts, _s) in days}
+    found = [(day_of(d * costs_sql.MS_PER_DAY), amounts, sources) for d, (amounts, sources) in days] \
+        if by == "day" else [(str(g), amounts, sources) for g, (amounts, sources) in by_group.items()]
     rows = []
     for key, (hours, gpu_hours, cost, on_demand, disk, items), sources in found:
         row = CostRow(key, hours, gpu_hours, cost, on_demand, disk, items, any("estimate" in s for s in sources),

@@ -27,14 +27,14 @@ GROUP_SQL = {
 # rounded half up like units.micro_*, in closed form, so no interval is split into rows.
 CLIPPED = """
 WITH iv AS (
-    SELECT {group} AS grp, source, gpus, disk, price, od, s, e,
+    SELECT grp, source, gpus, disk, price, od, s, e,
            MIN(e, s - s % {day} + {day}) - s AS first,
            CASE WHEN e <= s - s % {day} + {day} THEN 0
                 WHEN (e - (s - s % {day} + {day})) % {day} = 0 THEN {day}
                 ELSE (e - (s - s % {day} + {day})) % {day} END AS last,
            s - s % {day} + {day} AS midnight
     FROM (
-        SELECT *, estimate_source AS source,
+        SELECT {group} AS grp, estimate_source AS source,
                CASE WHEN kind = 'compute' AND COALESCE(accelerator, '') != '' THEN accelerator_count ELSE 0 END
                    AS gpus,
                kind = 'disk' AS disk,
@@ -65,63 +65,55 @@ def _amounts(ms: str, times: str = "1", named: bool = False) -> str:
 
 
 WHOLE_DAYS = "(e - midnight - last) / {day}"
-def _groups_sql(by: str) -> str:
+# A whole UTC day rounds to nothing: 24 hours exactly (24,000,000 micro-hours) at 24 times the price.
+WHOLE_DAY = ("24000000", "24000000 * gpus", "24 * price", "24 * od", "CASE WHEN disk THEN 24 * price ELSE 0 END")
+
+
+def _sql(by: str) -> str:
+    """One pass over the table: per (group, source, first piece's day, whole days), the first
+    pieces' amounts, one whole day's amounts and the last pieces' amounts. The whole days follow
+    the first piece's day and the last piece follows them, so Python places each on its day."""
     day = str(MS_PER_DAY)
     whole = WHOLE_DAYS.format(day=day)
-    parts = [_amounts("first"), _amounts("last"), _amounts(day, whole)]
-    split = [p.split(", ") for p in parts]
-    sums = ", ".join(f"SUM({' + '.join(p[i] for p in split)})" for i in range(5))
+    parts = _amounts("first").split(", ") + list(WHOLE_DAY) + _amounts("last").split(", ")
+    sums = ", ".join(f"SUM({x})" for x in parts)
     return (CLIPPED.format(group=GROUP_SQL[by], day=day)
-            + f"SELECT grp, {sums}, COUNT(*), GROUP_CONCAT(DISTINCT source) FROM iv GROUP BY grp")
+            + f"SELECT grp, source, s / {day}, {whole}, {sums}, COUNT(*), SUM(last > 0)"
+            + f" FROM iv GROUP BY grp, source, s / {day}, {whole}")
 
 
-def _days_sql() -> str:
-    """One pass: per (source, first piece's day, whole days), the first, whole-day and last pieces'
-    amounts; the whole days follow the first day and the last piece follows them."""
-    day = str(MS_PER_DAY)
-    whole = WHOLE_DAYS.format(day=day)
-    sums = ", ".join(f"SUM({x})" for x in
-                     _amounts("first").split(", ") + _amounts(day).split(", ") + _amounts("last").split(", "))
-    return (CLIPPED.format(group="''", day=day)
-            + f"SELECT source, s / {day}, {whole}, {sums}, COUNT(*), SUM(last > 0)"
-            + f" FROM iv GROUP BY source, s / {day}, {whole}")
-
-
-Amounts = tuple[int, int, int, int, int, int]  # hours, gpu hours, cost, on-demand, disk cost, items
+Sums = dict[object, tuple[list[int], set[str]]]  # key -> (hours, gpu hours, cost, on-demand, disk, items), sources
 
 
 def _params(since: float, now: float) -> dict[str, float]:
     return {"since": round(since * 1000), "now": round(now * 1000), "since_s": since, "now_s": now}
 
 
-def groups(store: Store, since: float, now: float, by: str) -> list[tuple[str, Amounts, set[str]]]:
-    """(group, amounts in micro-units, estimate sources) of every group with usage in [since, now)."""
-    out = []
-    for grp, *amounts, sources in store.db.conn.execute(_groups_sql(by), _params(since, now)):
-        out.append((grp, tuple(int(a or 0) for a in amounts), set(sources.split(",")) if sources else set()))
-    return out  # type: ignore[return-value]
+def summed(store: Store, since: float, now: float, by: str) -> tuple[Sums, Sums]:
+    """Amounts in micro-units of the pieces in [since, now): per group (`by`; unused for "day")
+    and per UTC day index, each with the estimate sources behind them."""
+    groups: Sums = {}
+    days: Sums = {}
 
-
-def days(store: Store, since: float, now: float) -> dict[int, tuple[list[int], set[str]]]:
-    """UTC day index -> (amounts, estimate sources) of the pieces that fall on that day."""
-    out: dict[int, tuple[list[int], set[str]]] = {}
-
-    def add(d: int, amounts: list[int], items: int, source: str) -> None:
-        sums, sources = out.setdefault(d, ([0] * 6, set()))
+    def add(into: Sums, key: object, amounts: list[int], items: int, source: str) -> None:
+        sums, sources = into.setdefault(key, ([0] * 6, set()))
         for i, a in enumerate(amounts):
             sums[i] += a
         sums[5] += items
         sources.add(source)
 
-    for source, first_day, whole, *rest in store.db.conn.execute(_days_sql(), _params(since, now)):
-        amounts = [int(a or 0) for a in rest]
-        first, per_day, last, n, with_last = amounts[0:5], amounts[5:10], amounts[10:15], amounts[15], amounts[16]
-        add(first_day, first, n, source)
+    for grp, source, first_day, whole, *rest in store.db.conn.execute(_sql(by), _params(since, now)):
+        v = [int(a or 0) for a in rest]
+        first, per_day, last, n, with_last = v[0:5], v[5:10], v[10:15], v[15], v[16]
+        add(days, first_day, first, n, source)
+        if by != "day":
+            whole_sum = [a * whole for a in per_day]
+            add(groups, grp, [f + w + la for f, w, la in zip(first, whole_sum, last)], n, source)
         for d in range(first_day + 1, first_day + 1 + whole):
-            add(d, per_day, n, source)
+            add(days, d, per_day, n, source)
         if with_last:
-            add(first_day + 1 + whole, last, with_last, source)
-    return out
+            add(days, first_day + 1 + whole, last, with_last, source)
+    return groups, days
 
 
 def open_spend_micro(store: Store, now: float) -> int:
