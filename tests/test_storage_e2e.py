@@ -197,6 +197,10 @@ async def test_the_demo_spot_job_resumes_from_its_checkpoint_after_a_preemption(
                          "attempt 2 resuming")
     resumed = re.search(r"resuming at step (\d+)", log2.read_text())
     assert resumed is not None and int(resumed.group(1)) >= 10
+    # The notice (SIGTERM, ahead of the kill) made attempt 1 save the very step it reached.
+    saved = re.search(r"preemption notice: checkpoint saved at step (\d+)",
+                      attempt_log_path(job_id, 1).read_text())
+    assert saved is not None and saved.group(1) == resumed.group(1)
 
 
 async def test_a_managed_jobs_scratch_bucket_outlives_recoveries_and_goes_when_the_job_ends() -> None:

@@ -22,13 +22,17 @@ CKPT_BUCKET = "skytui-demo-ckpt"
 # A pure-shell "training" loop, so it runs on any machine. Its checkpoint lives in a local://
 # bucket mounted at ~/ckpt (outside the node's disk), so a recovered attempt resumes from it;
 # one folder per job (SKYPILOT_TASK_ID stays the same across attempts).
+# The preemption notice arrives as SIGTERM (the local cloud sends it 5 s ahead): the trap saves
+# the step reached, so the next attempt loses nothing, not even the steps since the last save.
 TRAIN = r"""ckpt="$HOME/ckpt/$SKYPILOT_TASK_ID"; mkdir -p "$ckpt"
 step=$(cat "$ckpt/step" 2>/dev/null || echo 0)
+save() { echo "$step" > "$ckpt/step.tmp" && mv "$ckpt/step.tmp" "$ckpt/step"; }
+trap 'save; echo "preemption notice: checkpoint saved at step $step"; exit 143' TERM
 echo "resuming at step $step"
 while [ "$step" -lt 100000 ]; do
   step=$((step + 1)); echo "step $step loss 0.$((RANDOM % 1000))"
   if [ $((step % CKPT_EVERY)) -eq 0 ]; then
-    echo "$step" > "$ckpt/step.tmp" && mv "$ckpt/step.tmp" "$ckpt/step" && echo "checkpoint at step $step"
+    save && echo "checkpoint at step $step"
   fi
   sleep "$STEP_SECONDS"
 done"""
