@@ -12,11 +12,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Console
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from skytui.tui import actions, model
@@ -56,7 +56,7 @@ class SkytuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "skytui"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [Binding("q", "quit_app", "Quit", show=False)]  # also from dialogs that do not take q
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit_app", "Quit", show=False)]  # also from dialogs that do not take q
 
     def __init__(self, core: Core, *, read_only: bool = False, theme_name: str | None = None,
                  clock: Clock = time.time, store_poll_seconds: float = 1.0,

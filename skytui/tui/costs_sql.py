@@ -8,6 +8,8 @@ for every grouping. No Textual here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from skytui.store import Store
 
 MS_PER_DAY = 86_400_000
@@ -82,7 +84,7 @@ def _sql(by: str) -> str:
             + f" FROM iv GROUP BY grp, source, s / {day}, {whole}")
 
 
-Sums = dict[object, tuple[list[int], set[str]]]  # key -> (hours, gpu hours, cost, on-demand, disk, items), sources
+Sums = dict[Any, tuple[list[int], set[str]]]  # key -> (hours, gpu hours, cost, on-demand, disk, items), sources
 
 
 def _params(since: float, now: float) -> dict[str, float]:

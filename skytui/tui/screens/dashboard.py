@@ -22,7 +22,6 @@ from skytui.tui.actions import CLUSTERS, COSTS, EVENTS, GPUS, VIEWS
 from skytui.tui.loader import ALL_VIEWS, Snapshot
 from skytui.tui.services import ProviderRefresh, StoreFeed, TelemetryFeed, WatcherHost
 from skytui.tui.views import VIEW_CLASSES, DashboardContext, TableView
-from skytui.tui.views.costs import CostsView
 from skytui.tui.views.gpus import GpusView
 from skytui.tui.widgets.bars import KeyBar, StatusLine, SummaryBar
 from skytui.tui.widgets.resource_table import ResourceTable

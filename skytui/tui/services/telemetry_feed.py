@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -45,7 +46,7 @@ class TelemetryFeed:
                 sampler = self.sampler
                 if sampler.latest:  # a sampler with readings already (a restart, a test): show them now
                     post(self._round(sampler))
-                await sampler.run(stop, lambda _snapshots: post(self._round(sampler)))
+                await sampler.run(stop, functools.partial(self._post_round, post, sampler))
             except Exception as exc:
                 delay = backoff.next_delay()
                 log.exception("GPU telemetry failed")
@@ -54,6 +55,9 @@ class TelemetryFeed:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                 except asyncio.TimeoutError:
                     pass
+
+    def _post_round(self, post: Callable[[Message], object], sampler: Sampler, _snapshots: object) -> None:
+        post(self._round(sampler))
 
     def _round(self, sampler: Sampler) -> messages.TelemetryRound:
         # Runs in the sampling worker: the rows are formatted there, not on the UI's turn.

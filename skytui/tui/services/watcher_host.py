@@ -26,8 +26,12 @@ class WatcherHost:
         from skytui.core.watcher import run_watcher
 
         self.stop_event = asyncio.Event()
+
+        def post_none(message: Message) -> None:
+            post(message)
+
         result = run_watcher(self.core, kind="app", stop_event=self.stop_event,
-                             on_status=lambda status: post(messages.Note(describe_watcher(status))))
+                             on_status=lambda status: post_none(messages.Note(describe_watcher(status))))
         if inspect.isawaitable(result):
             await result
 

@@ -161,9 +161,7 @@ class ResourceTable(ScrollView, can_focus=True):
         widths_before = list(self._widths)
         for r in shown:
             for i, text in enumerate(r.cells):
-                n = cell_len(text)
-                if n > self._widths[i]:
-                    self._widths[i] = n
+                self._widths[i] = max(self._widths[i], cell_len(text))
         self._order = shown
         self._index = {k: i for i, k in enumerate(new_keys)}
         self.virtual_size = Size(self._total_width(), len(shown) + 1)
