@@ -23,6 +23,7 @@ from skytui.core.watcher.records import (
 from skytui.core.watcher.strategy import relaunch_plan, strategy_for
 from skytui.errors import CapacityError, ProviderError, RemoteError, SkytuiError
 from skytui.providers.base import Instance
+from skytui.store.job_states import JobStatus
 from skytui.store.models import Job
 from skytui.task.spec import Task
 
@@ -83,11 +84,11 @@ async def run_attempt(w: Watcher, job_id: int) -> None:
     except CapacityError as exc:
         await w.no_capacity(job, n, str(exc))
     except SetupFailed as exc:
-        await w.end_job(job_id, n, "FAILED_SETUP", f"setup-failed: {exc}", exit_code=None,
-                        message=f"job {job_id}: {exc}", from_status=("STARTING",))
+        await w.end_job(job_id, n, JobStatus.FAILED_SETUP, f"setup-failed: {exc}", exit_code=None,
+                        message=f"job {job_id}: {exc}", from_status=(JobStatus.STARTING,))
     except NameTaken as exc:
-        await w.end_job(job_id, n, "FAILED", "name-taken", exit_code=None,
-                        message=f"job {job_id}: {exc}", from_status=("STARTING",))
+        await w.end_job(job_id, n, JobStatus.FAILED, "name-taken", exit_code=None,
+                        message=f"job {job_id}: {exc}", from_status=(JobStatus.STARTING,))
     except (SkytuiError, OSError) as exc:
         await w.boot_failed(job, n, str(exc))
     except Exception as exc:  # a bug of ours must not leave the job stuck in STARTING
@@ -228,7 +229,7 @@ async def _start(w: Watcher, job: Job, task: Task, n: int, cluster, nodes, *, ru
     now = core.clock()
     fresh = core.store.job(job.id)
     started = fresh.started_at if fresh and fresh.started_at else now
-    core.store.transition_job(job.id, ["STARTING"], "RUNNING", started_at=started,
+    core.store.transition_job(job.id, [JobStatus.STARTING], JobStatus.RUNNING, started_at=started,
                               event=f"attempt {n} running in {cluster.cloud} {cluster.region}/{cluster.zone}",
                               reason="running")
     w.attempt_running(job.id)

@@ -16,7 +16,6 @@ from skytui.core.jobs.capture import LogCapture
 from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.pipeline import waits_on_earlier_stage
 from skytui.core.jobs.secrets import forget_secrets
-from skytui.core.jobs.service import ACTIVE
 from skytui.core.jobs.teardown import owned_cluster, release_cluster, release_job_buckets
 from skytui.core.notify import Notifier
 from skytui.core.notify.alerts import Alerts
@@ -33,7 +32,8 @@ from skytui.core.watcher.strategy import Backoff
 from skytui.errors import RemoteError, SkytuiError
 from skytui.providers.base import SPOT_PREEMPTED, Instance
 from skytui.store import Cluster
-from skytui.store.models import JOB_TERMINAL, Job
+from skytui.store.job_states import ACTIVE, TERMINAL, JobStatus
+from skytui.store.models import Job
 
 log = logging.getLogger("skytui.watcher")
 
@@ -225,7 +225,7 @@ class Watcher:
         from skytui.core.watcher.attempt import run_attempt
 
         now = self.core.clock()
-        if job.status == "CANCELLING":
+        if job.status == JobStatus.CANCELLING:
             t = self.tasks.get(job.id)
             if t is not None and not t.done() and t.get_name() != "cancel":
                 t.cancel()
@@ -235,17 +235,17 @@ class Watcher:
             return
         if self.busy(job.id):
             return
-        if job.status in ("PENDING", "RECOVERING"):
-            if job.status == "PENDING" and waits_on_earlier_stage(self.core, job):
+        if job.status in (JobStatus.PENDING, JobStatus.RECOVERING):
+            if job.status == JobStatus.PENDING and waits_on_earlier_stage(self.core, job):
                 return  # a pipeline stage starts once the stage before it succeeded
             # A wait longer than any backoff means the clock stepped back: retry now, not in hours.
             stepped_back = job.next_try_at is not None and \
                 job.next_try_at - now > 2 * self.settings.backoff_max_seconds
             if job.next_try_at is None or now >= job.next_try_at or stepped_back:
                 self.spawn(job.id, run_attempt(self, job.id))
-        elif job.status == "STARTING":  # interrupted by a crash or a stop: resume it
+        elif job.status == JobStatus.STARTING:  # interrupted by a crash or a stop: resume it
             self.spawn(job.id, run_attempt(self, job.id))
-        elif job.status == "RUNNING":
+        elif job.status == JobStatus.RUNNING:
             self.check_running(job, listing, now)
 
     def check_running(self, job: Job, listing: Reconciled, now: float) -> None:
@@ -295,7 +295,7 @@ class Watcher:
         what = {"preempted": "preempted", "node-lost": "lost its nodes",
                 "unreachable": "became unreachable", "job-gone": "lost its job process"}.get(why, why)
         msg = f"{job.name} {what} in {where} at {hhmm(now)}; relaunching" + (f" ({detail})" if detail else "")
-        if not store.transition_job(job.id, ["RUNNING"], "RECOVERING", event=msg, reason=why,
+        if not store.transition_job(job.id, [JobStatus.RUNNING], JobStatus.RECOVERING, event=msg, reason=why,
                                     recoveries=job.recoveries + 1, next_try_at=None):
             return False
         a = last_attempt(store, job.id)
@@ -383,7 +383,7 @@ class Watcher:
         from skytui.core.watcher.attempt import load_job_task, run_attempt
 
         if code == 0:
-            await self.end_job(job.id, n, "SUCCEEDED", "exit-code 0", exit_code=0,
+            await self.end_job(job.id, n, JobStatus.SUCCEEDED, "exit-code 0", exit_code=0,
                                message=f"{job.name} succeeded on attempt {n}")
             return
         task = load_job_task(job)
@@ -396,13 +396,13 @@ class Watcher:
                 f"restart {job.restarts_on_errors + 1} of {limit}"
             self.core.store.end_attempt(job.id, n, f"exit-code {code}", code)
             if self.core.store.transition_job(
-                    job.id, ["RUNNING"], "RECOVERING", reason="user-code-failed",
+                    job.id, [JobStatus.RUNNING], JobStatus.RECOVERING, reason="user-code-failed",
                     event=f"{job.name} exited with code {code} on attempt {n}; restarting it on "
                           f"{c.name} ({why})",
                     restarts_on_errors=job.restarts_on_errors + (0 if listed else 1)):
                 self.spawn(job.id, run_attempt(self, job.id))
             return
-        await self.end_job(job.id, n, "FAILED", f"exit-code {code}", exit_code=code,
+        await self.end_job(job.id, n, JobStatus.FAILED, f"exit-code {code}", exit_code=code,
                            message=f"{job.name} failed with exit code {code} on attempt {n}")
 
     async def job_gone(self, job: Job, c: Cluster, nodes: list[Any], n: int) -> None:
@@ -414,7 +414,7 @@ class Watcher:
                 break
             streak += 1
         if streak >= self.settings.max_gone:
-            await self.end_job(job.id, n, "FAILED", "job-gone", exit_code=None,
+            await self.end_job(job.id, n, JobStatus.FAILED, "job-gone", exit_code=None,
                                message=f"{job.name}: the job process vanished without an exit code on "
                                        f"{streak} attempts in a row; giving up")
             return
@@ -423,7 +423,7 @@ class Watcher:
 
     # -- endings ----------------------------------------------------------------------------------------
     async def end_job(self, job_id: int, n: int, status: str, end_reason: str, *, exit_code: int | None,
-                      message: str, from_status: tuple[str, ...] = ("RUNNING",)) -> None:
+                      message: str, from_status: tuple[str, ...] = (JobStatus.RUNNING,)) -> None:
         """A terminal state: record it first (CAS), then tear the cluster down."""
         store = self.core.store
         store.end_attempt(job_id, n, end_reason, exit_code)
@@ -459,8 +459,8 @@ class Watcher:
         if fresh is not None:
             await release_cluster(self.core, fresh, "no-capacity")
         if waited >= s.no_resource_timeout_seconds:
-            await self.end_job(job.id, n, "FAILED_NO_RESOURCE", "no-capacity", exit_code=None,
-                               from_status=("STARTING",),
+            await self.end_job(job.id, n, JobStatus.FAILED_NO_RESOURCE, "no-capacity", exit_code=None,
+                               from_status=(JobStatus.STARTING,),
                                message=f"{job.name}: no capacity for {waited:.0f}s (limit "
                                        f"{s.no_resource_timeout_seconds:.0f}s): {why}")
             return
@@ -561,9 +561,9 @@ class Watcher:
                 continue
             if self.busy(job.id) or job.id in self.probes and not self.probes[job.id].done():
                 continue  # an attempt in flight owns its instances
-            if job.status not in JOB_TERMINAL:
+            if job.status not in TERMINAL:
                 fresh = store.job(job.id)
-                if fresh is None or fresh.status in ("STARTING", "CANCELLING"):
+                if fresh is None or fresh.status in (JobStatus.STARTING, JobStatus.CANCELLING):
                     continue
                 recorded = {n.instance_id for n in store.nodes(fresh.cluster or "")}
                 c = store.cluster(fresh.cluster or "")
@@ -586,6 +586,6 @@ async def cancel_now(core: Core, job: Job) -> None:
     a = last_attempt(core.store, job.id)
     if a is not None:
         core.store.end_attempt(job.id, a.attempt, "cancelled")
-    core.store.transition_job(job.id, ["CANCELLING"], "CANCELLED", reason="user-cancelled",
+    core.store.transition_job(job.id, [JobStatus.CANCELLING], JobStatus.CANCELLED, reason="user-cancelled",
                               ended_at=core.clock(), event=f"{job.name} cancelled; its cluster is torn down")
     forget_secrets(job.id)
