@@ -3,14 +3,17 @@
 Run: python bench/bench_cost_report.py [--n 100000] [--repeat 3]
 Seeds a throwaway store (XDG_DATA_HOME in a temp dir), then prints, best of --repeat:
 the whole process through the CLI (the 1 s target; after one warm-up run, with bytecode
-cached as an installed package has it), a bare `python -c pass` measured in the same run
-(the floor, and the ratio against it), and the in-process phases.
+cached as an installed package has it), the floor measured in the same run: the sqlite3
+command-line shell dumping the same rows with `-csv` (the goal: at most 3x that), and a
+bare `python -c pass`, then the in-process phases. The sqlite3 shell is needed by this
+benchmark only (apt-get install sqlite3); without it the floor line says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TARGET_S = 1.0
+FLOOR_RATIO = 3.0  # the CSV export at most this many times the sqlite3 -csv dump
 T = TypeVar("T")
 
 
@@ -87,20 +91,33 @@ def main() -> None:
         print(f"python -c pass:                      {t_bare:.3f} s")
         print(f"skytui cost-report --format csv:     {t_cli:.3f} s best, {t_median:.3f} s median of {args.repeat}  "
               f"({t_cli / t_bare:.1f}x bare python; the median {verdict} the {TARGET_S:.0f} s target)")
+        shell = shutil.which("sqlite3")
+        if shell is None:
+            print("sqlite3 -csv floor:                  not measured (no sqlite3 shell; apt-get install sqlite3)")
+        else:
+            from skytui.core.costs.from_store import COLUMNS
+            from skytui.paths import state_db
 
-        # The same work in-process: the CSV stream on one process and on every core,
-        # then the other formats, which build the whole report first.
-        from skytui.core.costs.export import _cores, csv_report
+            # The same rows the export selects (every interval: --since 3000d covers them all).
+            sql = f"SELECT {', '.join(COLUMNS)} FROM usage_intervals ORDER BY id"
+            dump = [shell, "-csv", "-readonly", str(state_db()), sql]
+            run_process(dump, env)
+            t_floor, _ = best(lambda: run_process(dump, env), args.repeat)
+            ratio = t_cli / t_floor
+            print(f"sqlite3 -csv, the same rows (floor): {t_floor:.3f} s  -> export is {ratio:.1f}x the floor "
+                  f"({'meets' if ratio <= FLOOR_RATIO else 'MISSES'} the {FLOOR_RATIO:.0f}x goal)")
+
+        # The same work in-process: the CSV export, then the other formats, which build
+        # the whole report first.
+        from skytui.core.costs.export import csv_report
         from skytui.core.costs.from_store import intervals as load_intervals
         from skytui.core.costs.report import CURRENCY, build_report, render
         from skytui.store import open_store
 
         store = open_store()
-        for workers in sorted({1, min(_cores(), 8)}):
-            t_csv, size = best(lambda w=workers: sum(len(c) for c in csv_report(
-                store, since=None, until=None, now=now, currency=CURRENCY, workers=w)), args.repeat)
-            print(f"  csv export, {workers} process(es)  {t_csv:.3f} s  ({t_csv / args.n * 1e6:.2f} us/interval, "
-                  f"{size / 1e6:.1f} MB)")
+        t_csv, size = best(lambda: sum(len(c) for c in csv_report(
+            store, since=None, until=None, now=now, currency=CURRENCY)), args.repeat)
+        print(f"  csv export          {t_csv:.3f} s  ({t_csv / args.n * 1e6:.2f} us/interval, {size / 1e6:.1f} MB)")
         t_load, ivs = best(lambda: load_intervals(store), args.repeat)
         t_build, report = best(lambda: build_report(ivs, since=None, by="cluster", now=now), args.repeat)
         print(f"  load intervals      {t_load:.3f} s  ({t_load / args.n * 1e6:.2f} us/interval)")

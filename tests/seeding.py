@@ -50,6 +50,13 @@ def seed_store(path: Path, *, clusters: int = 4, jobs: int = 3, now: float = NOW
         if status in ("SUCCEEDED", "FAILED"):
             fields["ended_at"] = now - 60
         store.update_job(job_id, **fields)
-        store.transition_job(job_id, ["PENDING"], status, event=f"train-{j} is {status.lower()}",
-                             reason="spot-preempted" if status == "RECOVERING" else None)
+        if status == "PENDING":  # it stays where it is: only the event is said
+            store.add_event("job", f"train-{j} is pending", cluster=fields["cluster"], job_id=job_id)
+        else:  # legal moves only (skytui/store/job_states.py)
+            store.transition_job(job_id, ["PENDING"], "STARTING")
+            last = "STARTING" if status == "RUNNING" else "RUNNING"
+            if last == "RUNNING":
+                store.transition_job(job_id, ["STARTING"], "RUNNING")
+            store.transition_job(job_id, [last], status, event=f"train-{j} is {status.lower()}",
+                                 reason="spot-preempted" if status == "RECOVERING" else None)
     return store

@@ -1,4 +1,4 @@
-"""The streaming CSV export: the same bytes as the report's CSV, on one process or several."""
+"""The CSV export straight from the store: the same bytes as the report's CSV, in one process."""
 
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
     st.close()
 
 
-def exported(st: Store, workers: int, **window: float | None) -> str:
+def exported(st: Store, **window: float | None) -> str:
     since, until = window.get("since"), window.get("until")
     by_day = bool(window.get("by_day"))
     chunks = export.csv_report(st, since=since, until=until, now=NOW, currency=CURRENCY,
-                               split_days=by_day, workers=workers)
+                               split_days=by_day)
     return b"".join(chunks).decode()
 
 
@@ -47,13 +47,6 @@ def reported(st: Store, **window: float | None) -> str:
     by = "day" if window.get("by_day") else "cluster"
     report = build_report(intervals(st, since=since, until=until), since=since, until=until, by=by, now=NOW)
     return render(report, "csv")
-
-
-@pytest.fixture
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Several chunks and children for a few hundred rows, so the tests run the parallel path."""
-    monkeypatch.setattr(export, "CHUNK_ROWS", 50)
-    monkeypatch.setattr(export, "_cores", lambda: 4)
 
 
 WINDOWS = [
@@ -65,37 +58,20 @@ WINDOWS = [
 
 
 @pytest.mark.parametrize("window", WINDOWS)
-@pytest.mark.usefixtures("small_chunks")
-def test_parallel_export_is_byte_for_byte_the_report_csv(store: Store, window: dict[str, float]) -> None:
+def test_export_is_byte_for_byte_the_report_csv(store: Store, window: dict[str, float]) -> None:
     expected = reported(store, **window)
-    assert expected.count("\n") > 50  # the window holds enough rows to cut into chunks
-    assert exported(store, 1, **window) == expected
-    assert exported(store, 4, **window) == expected
-
-
-@pytest.mark.usefixtures("small_chunks")
-def test_a_failing_child_has_its_chunk_done_by_the_parent(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    parent = os.getpid()
-    real_chunk = export._chunk
-
-    def chunk_that_fails_in_children(*args):  # type: ignore[no-untyped-def]
-        if os.getpid() != parent:
-            raise RuntimeError("child broke")
-        return real_chunk(*args)
-
-    monkeypatch.setattr(export, "_chunk", chunk_that_fails_in_children)
-    assert exported(store, 4) == reported(store)
+    assert expected.count("\n") > 50  # the window holds rows to compare
+    assert exported(store, **window) == expected
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-@pytest.mark.usefixtures("small_chunks")
-def test_a_bad_row_is_one_error_and_no_child_is_left(store: Store) -> None:
+def test_a_bad_row_is_one_error_and_no_process_is_started(store: Store) -> None:
     with store.db.transaction() as conn:
         conn.execute("UPDATE usage_intervals SET price_per_hour = -1 WHERE id = 250")
     before = _children()
     with pytest.raises(StateError, match="usage interval 250 has a negative price"):
-        exported(store, 4)
-    assert _children() - before == set()  # every child was stopped and reaped (no zombie)
+        exported(store)
+    assert _children() - before == set()
 
 
 def _children() -> set[int]:
@@ -112,6 +88,6 @@ def _children() -> set[int]:
 
 
 def test_an_empty_window_is_just_the_header(store: Store) -> None:
-    text = exported(store, 4, since=NOW + 10)
+    text = exported(store, since=NOW + 10)
     assert text == reported(store, since=NOW + 10)
     assert text.count("\n") == 1

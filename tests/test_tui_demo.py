@@ -37,7 +37,8 @@ async def test_demo_fleet_comes_up_and_its_spot_job_gets_preempted(tmp_path: Pat
             request_id="demo-stand-in", cluster=job.cluster or "", num_nodes=1, region="local-1", zone="a",
             instance_type="local-cpu2", spot=True, user=current_user(), ssh_public_key=core.user_key[1],
             job_id=job.id, store_id=core.store.store_id))
-        core.store.transition_job(job.id, ["PENDING"], "RUNNING")
+        core.store.transition_job(job.id, ["PENDING"], "STARTING")
+        core.store.transition_job(job.id, ["STARTING"], "RUNNING")
         stop = asyncio.Event()
         preempter = asyncio.create_task(preempt_demo_job(core, stop, every=0.2))
         for _ in range(100):

@@ -5,9 +5,29 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-FORMATS = {"table": "table", "csv": "csv", "json": "json", "md": "markdown", "html": "html", "focus": "focus"}
+
+class FormatFlags:
+    """`--format`'s choices, read from the format registry (core/costs/formats/registry.py).
+
+    Loaded when argparse first checks or lists them, not when the parser is built: every
+    command builds the parser, and `skytui status` must not pay for importing the formats.
+    """
+
+    def _flags(self) -> list[str]:
+        from skytui.core.costs.formats.registry import BY_FLAG
+
+        return list(BY_FLAG)
+
+    def __contains__(self, flag: object) -> bool:
+        return flag in self._flags()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._flags())
+
+    def __len__(self) -> int:
+        return len(self._flags())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,12 +47,13 @@ def run(args: argparse.Namespace) -> int:
         chunks: Sequence[str | bytes] = csv_report(store, since=since, until=until, now=now,
                                                    currency=CURRENCY, split_days=args.by == "day")
     else:
+        from skytui.core.costs.formats.registry import BY_FLAG
         from skytui.core.costs.from_store import intervals
-        from skytui.core.costs.report import build_report, render
+        from skytui.core.costs.report import build_report
 
         report = build_report(intervals(store, since=since, until=until), since=since, until=until,
                               by=args.by, now=now)
-        chunks = [render(report, FORMATS[args.format])]
+        chunks = [BY_FLAG[args.format].render(report)]
     write_chunks(chunks, args.output)
     if args.output:
         sys.stderr.write(f"cost report ({args.format}) written to {args.output}\n")

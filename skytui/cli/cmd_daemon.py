@@ -19,8 +19,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _watched() -> int:
-    from skytui.core.jobs.service import ACTIVE
     from skytui.store import open_store
+    from skytui.store.job_states import ACTIVE
 
     store = open_store()
     try:

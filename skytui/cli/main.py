@@ -114,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--since", default="30d")
     s.add_argument("--until")
     s.add_argument("--by", default="cluster", choices=["cluster", "job", "user", "region", "cloud", "gpu", "day"])
-    s.add_argument("--format", default="table", choices=["table", "csv", "json", "md", "html", "focus"])
+    from skytui.cli.cmd_cost_report import FormatFlags  # the registry's flags, loaded on use
+
+    s.add_argument("--format", default="table", choices=FormatFlags(),  # type: ignore[arg-type]
+                   metavar="FORMAT", help="one of: %(choices)s")  # listed on --help, not at every start
     s.add_argument("-o", "--output")
 
     s = sub.add_parser("gpus", help="GPU utilisation, memory and processes across the fleet")

@@ -88,10 +88,10 @@ def submit_demo_job(core: Core) -> tuple[int | None, str]:
         from skytui.core.jobs import submit
     except ImportError:
         return None, "managed jobs are not in this build: the demo has no spot job"
-    from skytui.store.models import JOB_TERMINAL
+    from skytui.store.job_states import TERMINAL
 
     for j in core.store.jobs():
-        if j.name == JOB_NAME and j.status not in JOB_TERMINAL:
+        if j.name == JOB_NAME and j.status not in TERMINAL:
             return j.id, ""
     return submit(core, demo_task(), name=JOB_NAME), ""
 

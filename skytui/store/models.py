@@ -6,14 +6,14 @@ import sqlite3
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
+from skytui.store.job_states import TERMINAL, JobStatus
+
 T = TypeVar("T")
 
 CLUSTER_STATUSES = ("INIT", "UP", "STOPPED", "PREEMPTED", "TERMINATED")
-JOB_STATUSES = (
-    "PENDING", "STARTING", "RUNNING", "RECOVERING", "SUCCEEDED", "FAILED",
-    "FAILED_SETUP", "FAILED_NO_RESOURCE", "CANCELLING", "CANCELLED",
-)
-JOB_TERMINAL = frozenset({"SUCCEEDED", "FAILED", "FAILED_SETUP", "FAILED_NO_RESOURCE", "CANCELLED"})
+# Job statuses and their moves live in job_states.py; these names stay for existing imports.
+JOB_STATUSES = tuple(JobStatus)
+JOB_TERMINAL = TERMINAL
 
 
 def from_row(cls: type[T], row: sqlite3.Row) -> T:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from skytui.store.db import Database
+from skytui.store.job_states import INITIAL, check_moves
 from skytui.store.models import (
     Attempt, Cluster, ClusterJob, Event, Job, Node, from_row,
 )
@@ -176,7 +177,7 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO jobs(name, status, task_json, task_id, spot, submitted_at, updated_at, user) "
                 "VALUES (?,?,?,?,?,?,?,?)",
-                (name, "PENDING", task_json, task_id, int(spot), now, now, current_user()))
+                (name, str(INITIAL), task_json, task_id, int(spot), now, now, current_user()))
             job_id = int(cur.lastrowid or 0)
             if event:
                 self._event(conn, "job", event, job_id=job_id)
@@ -209,22 +210,31 @@ class Store:
 
     def transition_job(self, job_id: int, expected: Iterable[str], new: str, *,
                        event: str | None = None, reason: str | None = None, **fields: Any) -> bool:
-        """Compare-and-set a managed job's status; False when someone else moved it first."""
+        """Compare-and-set a managed job's status; False when someone else moved it first.
+
+        Every `expected -> new` must be a move in job_states.TRANSITIONS (IllegalTransition if not).
+        """
+        with self.db.transaction() as conn:
+            return self.transition_job_in(conn, job_id, expected, new, event=event, reason=reason, **fields)
+
+    def transition_job_in(self, conn: sqlite3.Connection, job_id: int, expected: Iterable[str], new: str, *,
+                          event: str | None = None, reason: str | None = None, **fields: Any) -> bool:
+        """`transition_job` inside a transaction the caller holds, beside writes that land with it."""
         expected = tuple(expected)
+        check_moves(expected, new)
         values: dict[str, Any] = {"status": new, "updated_at": self.clock(), **fields}
         if event:
             values["last_event"] = event
         sets, args = _assignments(values)
-        with self.db.transaction() as conn:
-            cur = conn.execute(
-                f"UPDATE jobs SET {sets} WHERE id = ? AND status IN ({','.join('?' * len(expected))})",
-                (*args, job_id, *expected))
-            if cur.rowcount != 1:
-                return False
-            if event:
-                cluster = conn.execute("SELECT cluster FROM jobs WHERE id = ?", (job_id,)).fetchone()
-                self._event(conn, "job", event, job_id=job_id, reason=reason,
-                            cluster=cluster["cluster"] if cluster else None)
+        cur = conn.execute(
+            f"UPDATE jobs SET {sets} WHERE id = ? AND status IN ({','.join('?' * len(expected))})",
+            (*args, job_id, *expected))
+        if cur.rowcount != 1:
+            return False
+        if event:
+            cluster = conn.execute("SELECT cluster FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            self._event(conn, "job", event, job_id=job_id, reason=reason,
+                        cluster=cluster["cluster"] if cluster else None)
         return True
 
     def update_job(self, job_id: int, **fields: Any) -> None:

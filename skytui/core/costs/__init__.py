@@ -18,6 +18,7 @@ from skytui.core.costs.accounting import (
 from skytui.core.costs.model import UsageInterval
 from skytui.core.costs.report import (
     FORMATS,
+    Format,
     Report,
     build_report,
     parse_since,
@@ -30,6 +31,7 @@ __all__ = [
     "GROUPINGS",
     "AutostopSavings",
     "CostRow",
+    "Format",
     "LineItem",
     "Report",
     "UsageInterval",

@@ -8,86 +8,26 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
 from pathlib import Path
 from typing import TextIO
 
 from skytui.core.costs.accounting import (
-    CostRow,
-    LineItem,
     check_grouping,
-    daily_costs,
-    group_items,
     line_items,
-    sum_rows,
 )
+from skytui.core.costs.formats.registry import FORMATS, Format
 from skytui.core.costs.model import UsageInterval
-from skytui.core.costs.units import MS_PER_DAY, day_of, day_start_ms, iso_z, month_bounds_ms, to_ms
+from skytui.core.costs.report_model import CURRENCY, Report
+from skytui.core.costs.units import day_start_ms, month_bounds_ms, to_ms
 from skytui.errors import SkytuiError
 
-CURRENCY = "USD"
-FORMATS = ("table", "csv", "json", "markdown", "html", "focus")
+__all__ = [
+    "CURRENCY", "FORMATS", "Format", "Report", "build_report", "parse_since", "render", "write_chunks",
+    "write_report",
+]
+
 SINCE_FIX = "use 30d, 12h, 2w, today, month, or a date like 2026-11-01"
-
-
-@dataclass
-class Report:
-    """A priced, grouped view of usage in one window; every format renders from it."""
-
-    by: str
-    since_ms: int
-    until_ms: int
-    now_ms: int
-    items: list[LineItem]  # one per interval, or per interval-day when by == "day"
-    intervals: Sequence[UsageInterval] = ()  # what the items were priced from (the CSV streams these)
-    currency: str = CURRENCY
-
-    @cached_property
-    def rows(self) -> list[CostRow]:
-        """Items grouped `by`; built on first use (the CSV lists items and never needs them)."""
-        return group_items(self.items, self.by)
-
-    @cached_property
-    def total(self) -> CostRow:
-        return sum_rows(self.rows)
-
-    @cached_property
-    def daily(self) -> dict[str, int]:
-        """Micro-dollars per UTC day, every day from the first to the last spend."""
-        return _filled_days(daily_costs(self.items))
-
-    @property
-    def since(self) -> str:
-        """Window start, ISO-8601 UTC."""
-        return iso_z(self.since_ms)
-
-    @property
-    def until(self) -> str:
-        """Window end (exclusive), ISO-8601 UTC."""
-        return iso_z(self.until_ms)
-
-    @property
-    def estimate_sources(self) -> list[str]:
-        """The estimate sources behind rows labelled as estimates."""
-        return sorted(s for s in self.total.estimate_sources if "estimate" in s)
-
-
-def _filled_days(days: dict[str, int]) -> dict[str, int]:
-    """Every UTC day from the first to the last spend, zero where nothing ran."""
-    if not days:
-        return {}
-    first = datetime.fromisoformat(next(iter(days))).replace(tzinfo=timezone.utc)
-    last = next(reversed(days.keys()))
-    ms = int(first.timestamp()) * 1000
-    filled: dict[str, int] = {}
-    while True:
-        day = day_of(ms)
-        filled[day] = days.get(day, 0)
-        if day == last:
-            return filled
-        ms += MS_PER_DAY
 
 
 def build_report(
@@ -145,32 +85,11 @@ def parse_since(text: str, now: float) -> float:
 
 
 def render(report: Report, fmt: str) -> str:
-    """The report as text in one of FORMATS."""
-    if fmt == "table":
-        from skytui.core.costs.formats.text import to_table
-
-        return to_table(report)
-    if fmt == "markdown":
-        from skytui.core.costs.formats.text import to_markdown
-
-        return to_markdown(report)
-    if fmt == "csv":
-        from skytui.core.costs.formats.data import to_csv
-
-        return to_csv(report)
-    if fmt == "json":
-        from skytui.core.costs.formats.data import to_json
-
-        return to_json(report)
-    if fmt == "html":
-        from skytui.core.costs.formats.html import to_html
-
-        return to_html(report)
-    if fmt == "focus":
-        from skytui.core.costs.formats.focus import to_focus
-
-        return to_focus(report)
-    raise SkytuiError(f"unknown report format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+    """The report as text in one of FORMATS (by name)."""
+    f = FORMATS.get(fmt)
+    if f is None:
+        raise SkytuiError(f"unknown report format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+    return f.render(report)
 
 
 def write_report(

@@ -72,7 +72,7 @@ async def stream_job_logs(core: Core, job_id: int, *, follow: bool, on_output: O
                           poll_s: float = 0.5) -> int:
     """Print every attempt's log in order; with follow, keep printing until the job ends."""
     from skytui.core.jobs.service import get_job
-    from skytui.store.models import JOB_TERMINAL
+    from skytui.store.job_states import TERMINAL
 
     printed: dict[int, int] = {}
     headed: set[int] = set()
@@ -92,8 +92,8 @@ async def stream_job_logs(core: Core, job_id: int, *, follow: bool, on_output: O
             if data:
                 printed[a.attempt] = printed.get(a.attempt, 0) + len(data)
                 on_output(data.decode("utf-8", "replace"), "stdout")
-        if not follow or job.status in JOB_TERMINAL:
-            if job.status not in JOB_TERMINAL and not follow:
+        if not follow or job.status in TERMINAL:
+            if job.status not in TERMINAL and not follow:
                 on_output(f"[skytui] job {job_id} is {job.status}; while a watcher runs (the app or "
                           "`skytui --daemon`) its output arrives as it is written (-f to follow)\n", "stderr")
             return 0

@@ -15,7 +15,8 @@ from skytui.core.context import Core
 from skytui.core.jobs.secrets import forget_secrets, save_secrets
 from skytui.core.jobs.service import cluster_name_for, job_name_for
 from skytui.errors import SkytuiError
-from skytui.store.models import JOB_TERMINAL, Job
+from skytui.store.job_states import TERMINAL, JobStatus
+from skytui.store.models import Job
 from skytui.task.spec import Task
 
 AFTER_JOB = "after_job"  # key in a stage's stored task: the job id of the stage before it
@@ -79,12 +80,12 @@ def waits_on_earlier_stage(core: Core, job: Job) -> bool:
     if before_id is None:
         return False
     before = core.store.job(before_id)
-    if before is not None and before.status == "SUCCEEDED":
+    if before is not None and before.status == JobStatus.SUCCEEDED:
         return False
-    if before is None or before.status in JOB_TERMINAL:
+    if before is None or before.status in TERMINAL:
         ended = before.status if before is not None else "gone"
         if core.store.transition_job(
-                job.id, ("PENDING",), "CANCELLED", reason="earlier-stage-failed",
+                job.id, (JobStatus.PENDING,), JobStatus.CANCELLED, reason="earlier-stage-failed",
                 event=f"job {job.id} ({job.name}) not run: the stage before it, job {before_id}, "
                       f"ended {ended}", ended_at=core.clock()):
             forget_secrets(job.id)

@@ -11,10 +11,10 @@ from skytui.core.jobs.secrets import save_secrets
 from skytui.core.jobs.taskjson import task_to_json
 from skytui.errors import NotFound, SkytuiError
 from skytui.names import managed_cluster_name, validate_name
-from skytui.store.models import JOB_TERMINAL, Job
+from skytui.store.job_states import CANCELLABLE, TERMINAL, JobStatus
+from skytui.store.models import Job
 from skytui.task.spec import Task
 
-ACTIVE = ("PENDING", "STARTING", "RUNNING", "RECOVERING", "CANCELLING")
 MAX_JOB_NAME = 55  # the cluster name (`<name>-job<id>`) cuts it further when the id is long
 
 
@@ -57,7 +57,7 @@ def submit(core: Core, task: Task, *, name: str | None = None) -> int:
     taken = core.store.cluster(cluster)
     if taken is not None and taken.status != "TERMINATED" and taken.job_id != job_id:
         # Only a cluster made before the namespace existed can hold this name: never reuse it.
-        core.store.transition_job(job_id, ["PENDING"], "FAILED", reason="name-taken",
+        core.store.transition_job(job_id, [JobStatus.PENDING], JobStatus.FAILED, reason="name-taken",
                                   ended_at=core.clock(),
                                   event=f"{job_name}: cluster name {cluster} is taken by another cluster; "
                                         "not touched")
@@ -77,13 +77,12 @@ def get_job(core: Core, job_id: int) -> Job:
 def request_cancel(core: Core, job_id: int) -> Job:
     """Mark the job CANCELLING; whoever watches tears its cluster down and ends it CANCELLED."""
     job = get_job(core, job_id)
-    if job.status in JOB_TERMINAL:
+    if job.status in TERMINAL:
         raise SkytuiError(f"job {job_id} already ended ({job.status})", "nothing to cancel")
-    if job.status == "CANCELLING":
+    if job.status == JobStatus.CANCELLING:
         return job
-    movable = [s for s in ACTIVE if s != "CANCELLING"]
-    if not core.store.transition_job(job_id, movable, "CANCELLING", event=f"cancel requested for job {job_id}",
-                                     reason="user-cancelled"):
+    if not core.store.transition_job(job_id, CANCELLABLE, JobStatus.CANCELLING,
+                                     event=f"cancel requested for job {job_id}", reason="user-cancelled"):
         return get_job(core, job_id)  # it moved meanwhile (ended, or cancelled by someone else)
     return get_job(core, job_id)
 

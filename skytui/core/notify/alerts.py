@@ -16,10 +16,11 @@ from collections.abc import Callable
 from skytui.config_model import Config
 from skytui.core.notify.deliver import Alert, Notifier
 from skytui.store import Store
+from skytui.store.job_states import JobStatus
 
 IDLE_UTILIZATION = 5.0  # percent: below this a GPU counts as idle
 SLOW_CHECK_SECONDS = 60.0  # GPU idleness and the month's spend are read at most this often
-FAILED = ("FAILED", "FAILED_NO_RESOURCE")
+FAILED = (JobStatus.FAILED, JobStatus.FAILED_NO_RESOURCE)
 
 
 def live_rate(store: Store, now: float) -> float:

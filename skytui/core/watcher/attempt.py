@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from skytui.core import clusters as cluster_ops
 from skytui.core import launcher
+from skytui.core.context import Core
 from skytui.core.jobs.secrets import load_secrets
 from skytui.core.jobs.taskjson import task_from_json
 from skytui.core.jobs.teardown import owned_cluster, release_cluster
 from skytui.core.planner import Location, Plan
 from skytui.core.watcher.hooks import Stopping
+from skytui.core.watcher.policy import AttemptResult, Outcome
 from skytui.core.watcher.records import (
     Opened,
     last_attempt,
@@ -23,19 +25,28 @@ from skytui.core.watcher.records import (
 from skytui.core.watcher.strategy import relaunch_plan, strategy_for
 from skytui.errors import CapacityError, ProviderError, RemoteError, SkytuiError
 from skytui.providers.base import Instance
+from skytui.store.job_states import JobStatus
 from skytui.store.models import Job
 from skytui.task.spec import Task
 
-if TYPE_CHECKING:
-    from skytui.core.watcher.loop import Watcher
-
 log = logging.getLogger("skytui.watcher")
+
+class AttemptHost(Protocol):
+    """What an attempt needs of whoever runs it (the watcher loop): no more, so no import back."""
+
+    core: Core
+
+    def checkpoint(self, step: str, attempt: int) -> None: ...
+
+    def event(self, job_id: int | None, message: str, *, cluster: str | None = None,
+              reason: str | None = None) -> None: ...
+
 
 # Attempt endings after which the next attempt avoids the place the nodes were lost.
 LOST_REASONS = ("preempted", "node-lost", "unreachable", "job-gone", "boot-failed")
 
 
-def lost_location(w: Watcher, job: Job) -> Location | None:
+def lost_location(w: AttemptHost, job: Job) -> Location | None:
     prev = [a for a in w.core.store.attempts(job.id) if a.ended_at is not None]
     if not prev or not prev[-1].region:
         return None
@@ -49,7 +60,7 @@ def load_job_task(job: Job) -> Task:
     return task_from_json(job.task_json, load_secrets(job.id))
 
 
-def _reuse_in_place(w: Watcher, job: Job) -> str | None:
+def _reuse_in_place(w: AttemptHost, job: Job) -> str | None:
     """The cluster's request id when the last attempt ended by the job's own exit on healthy nodes."""
     c = owned_cluster(w.core, job)
     prev = last_attempt(w.core.store, job.id)
@@ -61,16 +72,18 @@ def _reuse_in_place(w: Watcher, job: Job) -> str | None:
     return c.request_id if (prev.end_reason or "").startswith("exit-code") else None
 
 
-async def run_attempt(w: Watcher, job_id: int) -> None:
-    """Drive one attempt to RUNNING, or to backoff / a terminal state, recording every decision."""
+async def run_attempt(w: AttemptHost, job: Job) -> AttemptResult:
+    """Drive one attempt (STARTING) until its run starts, and say how it ended.
+
+    The caller turns the outcome into the job's next status (policy.after_attempt).
+    """
     store = w.core.store
-    job = store.job(job_id)
-    if job is None or job.cluster is None:
-        return
+    if job.cluster is None:
+        return AttemptResult(Outcome.SKIPPED)
     reuse = _reuse_in_place(w, job)
-    opened = open_attempt(store, job_id, job.cluster, reuse_request=reuse)
+    opened = open_attempt(store, job.id, job.cluster, reuse_request=reuse)
     if opened is None:
-        return
+        return AttemptResult(Outcome.SKIPPED)
     task = load_job_task(job)
     n = opened.attempt.attempt
     try:
@@ -81,18 +94,17 @@ async def run_attempt(w: Watcher, job_id: int) -> None:
     except Stopping:
         raise  # resumed from this step by the next watcher
     except CapacityError as exc:
-        await w.no_capacity(job, n, str(exc))
+        return AttemptResult(Outcome.NO_CAPACITY, str(exc), n)
     except SetupFailed as exc:
-        await w.end_job(job_id, n, "FAILED_SETUP", f"setup-failed: {exc}", exit_code=None,
-                        message=f"job {job_id}: {exc}", from_status=("STARTING",))
+        return AttemptResult(Outcome.SETUP_FAILED, str(exc), n)
     except NameTaken as exc:
-        await w.end_job(job_id, n, "FAILED", "name-taken", exit_code=None,
-                        message=f"job {job_id}: {exc}", from_status=("STARTING",))
+        return AttemptResult(Outcome.NAME_TAKEN, str(exc), n)
     except (SkytuiError, OSError) as exc:
-        await w.boot_failed(job, n, str(exc))
+        return AttemptResult(Outcome.BOOT_FAILED, str(exc), n)
     except Exception as exc:  # a bug of ours must not leave the job stuck in STARTING
-        log.exception("attempt %s of job %s failed", n, job_id)
-        await w.boot_failed(job, n, f"internal error: {type(exc).__name__}: {exc}")
+        log.exception("attempt %s of job %s failed", n, job.id)
+        return AttemptResult(Outcome.BOOT_FAILED, f"internal error: {type(exc).__name__}: {exc}", n)
+    return AttemptResult(Outcome.RUNNING, attempt=n)
 
 
 class SetupFailed(SkytuiError):
@@ -108,7 +120,7 @@ def _not_ours(name: str, job: Job) -> NameTaken:
                      f"rename or `skytui down {name}`, then submit the job again")
 
 
-async def _restart_in_place(w: Watcher, job: Job, task: Task, n: int) -> None:
+async def _restart_in_place(w: AttemptHost, job: Job, task: Task, n: int) -> None:
     """Rerun the job's `run` on the same healthy nodes (a restart after a user-code failure)."""
     core = w.core
     c = cluster_ops.get_cluster(core, job.cluster or "")
@@ -119,7 +131,7 @@ async def _restart_in_place(w: Watcher, job: Job, task: Task, n: int) -> None:
     await _start(w, job, task, n, c, nodes, run_setup=False)
 
 
-async def _launch(w: Watcher, job: Job, task: Task, opened: Opened) -> None:
+async def _launch(w: AttemptHost, job: Job, task: Task, opened: Opened) -> None:
     core, store = w.core, w.core.store
     n, base, name = opened.attempt.attempt, opened.attempt.request_id, job.cluster or ""
     strategy = strategy_for(task, core.config)
@@ -170,7 +182,7 @@ async def _launch(w: Watcher, job: Job, task: Task, opened: Opened) -> None:
     await _start(w, job, task, n, cluster_ops.get_cluster(core, name), nodes, run_setup=True)
 
 
-async def _adopt(w: Watcher, job: Job, p: Plan, base: str) -> Plan:
+async def _adopt(w: AttemptHost, job: Job, p: Plan, base: str) -> Plan:
     """A resumed attempt: if the cloud already has nodes for this request, launch exactly there."""
     regions = sorted({(c.cloud, c.region) for c in p.candidates})
     found: list[Instance] = []
@@ -190,7 +202,7 @@ async def _adopt(w: Watcher, job: Job, p: Plan, base: str) -> Plan:
     return dataclasses.replace(p, candidates=here[:1])
 
 
-async def _watch_for_notice(w: Watcher, job: Job, cluster, nodes) -> None:  # type: ignore[no-untyped-def]
+async def _watch_for_notice(w: AttemptHost, job: Job, cluster, nodes) -> None:  # type: ignore[no-untyped-def]
     """Start the preemption-notice watcher on every spot node (remote/notice.py) before the run."""
     import asyncio
 
@@ -206,7 +218,7 @@ async def _watch_for_notice(w: Watcher, job: Job, cluster, nodes) -> None:  # ty
                 reason="notice-watcher")
 
 
-async def _start(w: Watcher, job: Job, task: Task, n: int, cluster, nodes, *, run_setup: bool) -> None:  # type: ignore[no-untyped-def]
+async def _start(w: AttemptHost, job: Job, task: Task, n: int, cluster, nodes, *, run_setup: bool) -> None:  # type: ignore[no-untyped-def]
     from skytui.remote.jobs import job_state
 
     core = w.core
@@ -228,7 +240,6 @@ async def _start(w: Watcher, job: Job, task: Task, n: int, cluster, nodes, *, ru
     now = core.clock()
     fresh = core.store.job(job.id)
     started = fresh.started_at if fresh and fresh.started_at else now
-    core.store.transition_job(job.id, ["STARTING"], "RUNNING", started_at=started,
+    core.store.transition_job(job.id, [JobStatus.STARTING], JobStatus.RUNNING, started_at=started,
                               event=f"attempt {n} running in {cluster.cloud} {cluster.region}/{cluster.zone}",
                               reason="running")
-    w.attempt_running(job.id)

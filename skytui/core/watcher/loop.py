@@ -16,26 +16,36 @@ from skytui.core.jobs.capture import LogCapture
 from skytui.core.jobs.logs import append_attempt_log, fetched_size
 from skytui.core.jobs.pipeline import waits_on_earlier_stage
 from skytui.core.jobs.secrets import forget_secrets
-from skytui.core.jobs.service import ACTIVE
 from skytui.core.jobs.teardown import owned_cluster, release_cluster, release_job_buckets
 from skytui.core.notify import Notifier
 from skytui.core.notify.alerts import Alerts
 from skytui.core.refresh import Reconciled, list_regions, regions_to_watch
 from skytui.core.watcher import autostop
+from skytui.core.watcher.attempt import load_job_task, run_attempt
 from skytui.core.watcher.hooks import Stopping, crash_point
 from skytui.core.watcher.lock import Holder
-from skytui.core.watcher.records import last_attempt
+from skytui.core.watcher.policy import (
+    AttemptResult,
+    Outcome,
+    after_attempt,
+    after_exit,
+    after_gone,
+    gone_streak,
+)
+from skytui.core.watcher.probe import probe
+from skytui.core.watcher.records import last_attempt, record_notice
 from skytui.core.watcher.settings import WatcherSettings
-
-# Between rounds, how often to ask the providers' change feeds whether something happened.
-CHANGE_CHECK_SECONDS = 0.25
 from skytui.core.watcher.strategy import Backoff
 from skytui.errors import RemoteError, SkytuiError
 from skytui.providers.base import SPOT_PREEMPTED, Instance
 from skytui.store import Cluster
-from skytui.store.models import JOB_TERMINAL, Job
+from skytui.store.job_states import ACTIVE, TERMINAL, JobStatus
+from skytui.store.models import Job
+from skytui.store.retention import PRUNE_EVERY_S, prune
 
 log = logging.getLogger("skytui.watcher")
+# Between rounds, how often to ask the providers' change feeds whether something happened.
+CHANGE_CHECK_SECONDS = 0.25
 
 
 @dataclass
@@ -73,7 +83,7 @@ class Watcher:
         self.terminating: set[str] = set()
         self.orphans: dict[str, Instance] = {}
         self.background: set[asyncio.Task[Any]] = set()
-        self.autostop = autostop.Autostop(self)
+        self.autostop = autostop.Autostop(core, self.settings, spawn=self.spawn_background, event=self.event)
         self.noticed: set[tuple[int, int]] = set()  # (job, attempt) whose preemption notice is recorded
         # Running attempts' output streams into the local log store as it is written.
         self.capture = LogCapture(core, limit=self.settings.log_streams,
@@ -209,8 +219,6 @@ class Watcher:
 
     def maybe_prune(self) -> None:
         """At most once an hour: drop events and GPU minutes past their retention (config)."""
-        from skytui.store.retention import PRUNE_EVERY_S, prune
-
         now = time.monotonic()
         if self.last_prune is not None and now - self.last_prune < PRUNE_EVERY_S:
             return
@@ -222,10 +230,8 @@ class Watcher:
             log.info("retention: pruned %d events and %d GPU minutes", done.events, done.gpu_minutes)
 
     def reconcile(self, job: Job, listing: Reconciled) -> None:
-        from skytui.core.watcher.attempt import run_attempt
-
         now = self.core.clock()
-        if job.status == "CANCELLING":
+        if job.status == JobStatus.CANCELLING:
             t = self.tasks.get(job.id)
             if t is not None and not t.done() and t.get_name() != "cancel":
                 t.cancel()
@@ -235,17 +241,17 @@ class Watcher:
             return
         if self.busy(job.id):
             return
-        if job.status in ("PENDING", "RECOVERING"):
-            if job.status == "PENDING" and waits_on_earlier_stage(self.core, job):
+        if job.status in (JobStatus.PENDING, JobStatus.RECOVERING):
+            if job.status == JobStatus.PENDING and waits_on_earlier_stage(self.core, job):
                 return  # a pipeline stage starts once the stage before it succeeded
             # A wait longer than any backoff means the clock stepped back: retry now, not in hours.
             stepped_back = job.next_try_at is not None and \
                 job.next_try_at - now > 2 * self.settings.backoff_max_seconds
             if job.next_try_at is None or now >= job.next_try_at or stepped_back:
-                self.spawn(job.id, run_attempt(self, job.id))
-        elif job.status == "STARTING":  # interrupted by a crash or a stop: resume it
-            self.spawn(job.id, run_attempt(self, job.id))
-        elif job.status == "RUNNING":
+                self.spawn(job.id, self.attempt(job.id))
+        elif job.status == JobStatus.STARTING:  # interrupted by a crash or a stop: resume it
+            self.spawn(job.id, self.attempt(job.id))
+        elif job.status == JobStatus.RUNNING:
             self.check_running(job, listing, now)
 
     def check_running(self, job: Job, listing: Reconciled, now: float) -> None:
@@ -287,15 +293,13 @@ class Watcher:
     def lost(self, job: Job, c: Cluster | None, instance_ids: list[str], why: str,
              detail: str | None = None) -> bool:
         """Nodes are gone: end the attempt, mark RECOVERING at once, and relaunch."""
-        from skytui.core.watcher.attempt import run_attempt
-
         store = self.core.store
         now = self.core.clock()
         where = f"{c.region}/{c.zone}" if c else "an unknown place"
         what = {"preempted": "preempted", "node-lost": "lost its nodes",
                 "unreachable": "became unreachable", "job-gone": "lost its job process"}.get(why, why)
         msg = f"{job.name} {what} in {where} at {hhmm(now)}; relaunching" + (f" ({detail})" if detail else "")
-        if not store.transition_job(job.id, ["RUNNING"], "RECOVERING", event=msg, reason=why,
+        if not store.transition_job(job.id, [JobStatus.RUNNING], JobStatus.RECOVERING, event=msg, reason=why,
                                     recoveries=job.recoveries + 1, next_try_at=None):
             return False
         a = last_attempt(store, job.id)
@@ -308,7 +312,7 @@ class Watcher:
             store.transition_cluster(c.name, ["UP", "INIT", "PREEMPTED"], "TERMINATED", reason=why,
                                      event=f"{c.name}: nodes {what} in {where}")
             self.terminate_later(c.cloud, instance_ids)
-        self.spawn(job.id, run_attempt(self, job.id))
+        self.spawn(job.id, self.attempt(job.id))
         return True
 
     def terminate_later(self, cloud: str, ids: list[str]) -> None:
@@ -327,8 +331,6 @@ class Watcher:
 
     # -- a running job's node -------------------------------------------------------------------------
     async def check_job(self, job: Job, c: Cluster, nodes: list[Any]) -> None:
-        from skytui.core.watcher.probe import probe
-
         n = job.attempts
         remote = str(n)
         # While the live stream has this attempt, the check asks for its state only.
@@ -380,41 +382,33 @@ class Watcher:
         await self.job_exited(fresh, c, n, next((x for x in codes if x != 0), 0))
 
     async def job_exited(self, job: Job, c: Cluster, n: int, code: int) -> None:
-        from skytui.core.watcher.attempt import load_job_task, run_attempt
-
-        if code == 0:
-            await self.end_job(job.id, n, "SUCCEEDED", "exit-code 0", exit_code=0,
-                               message=f"{job.name} succeeded on attempt {n}")
-            return
-        task = load_job_task(job)
-        rec = next((r.job_recovery for r in task.resources if r.job_recovery), None)
+        task = load_job_task(job) if code != 0 else None
+        rec = next((r.job_recovery for r in task.resources if r.job_recovery), None) if task else None
         limit = rec.max_restarts_on_errors if rec and rec.max_restarts_on_errors else \
             self.core.config.max_restarts_on_errors
         listed = rec is not None and code in rec.recover_on_exit_codes
-        if listed or job.restarts_on_errors < limit:
+        nxt = after_exit(code, listed=listed, restarts_on_errors=job.restarts_on_errors, max_restarts=limit)
+        if nxt.restart:
             why = f"exit code {code} is in recover_on_exit_codes" if listed else \
                 f"restart {job.restarts_on_errors + 1} of {limit}"
-            self.core.store.end_attempt(job.id, n, f"exit-code {code}", code)
+            self.core.store.end_attempt(job.id, n, nxt.end_reason or "", code)
             if self.core.store.transition_job(
-                    job.id, ["RUNNING"], "RECOVERING", reason="user-code-failed",
+                    job.id, [JobStatus.RUNNING], nxt.status, reason="user-code-failed",
                     event=f"{job.name} exited with code {code} on attempt {n}; restarting it on "
                           f"{c.name} ({why})",
                     restarts_on_errors=job.restarts_on_errors + (0 if listed else 1)):
-                self.spawn(job.id, run_attempt(self, job.id))
+                self.spawn(job.id, self.attempt(job.id))
             return
-        await self.end_job(job.id, n, "FAILED", f"exit-code {code}", exit_code=code,
-                           message=f"{job.name} failed with exit code {code} on attempt {n}")
+        message = f"{job.name} succeeded on attempt {n}" if code == 0 else \
+            f"{job.name} failed with exit code {code} on attempt {n}"
+        await self.end_job(job.id, n, nxt.status, nxt.end_reason or "", exit_code=code, message=message)
 
     async def job_gone(self, job: Job, c: Cluster, nodes: list[Any], n: int) -> None:
-        """Policy: a job process gone without an exit code is a lost attempt, retried on new nodes."""
-        prev = [a.end_reason for a in self.core.store.attempts(job.id) if a.attempt < n]
-        streak = 1
-        for reason in reversed(prev):
-            if reason != "job-gone":
-                break
-            streak += 1
-        if streak >= self.settings.max_gone:
-            await self.end_job(job.id, n, "FAILED", "job-gone", exit_code=None,
+        """A job process gone without an exit code is a lost attempt, retried on new nodes (policy.after_gone)."""
+        streak = gone_streak([a.end_reason for a in self.core.store.attempts(job.id) if a.attempt < n])
+        nxt = after_gone(streak, max_gone=self.settings.max_gone)
+        if nxt.status in TERMINAL:
+            await self.end_job(job.id, n, nxt.status, "job-gone", exit_code=None,
                                message=f"{job.name}: the job process vanished without an exit code on "
                                        f"{streak} attempts in a row; giving up")
             return
@@ -423,7 +417,7 @@ class Watcher:
 
     # -- endings ----------------------------------------------------------------------------------------
     async def end_job(self, job_id: int, n: int, status: str, end_reason: str, *, exit_code: int | None,
-                      message: str, from_status: tuple[str, ...] = ("RUNNING",)) -> None:
+                      message: str, from_status: tuple[str, ...] = (JobStatus.RUNNING,)) -> None:
         """A terminal state: record it first (CAS), then tear the cluster down."""
         store = self.core.store
         store.end_attempt(job_id, n, end_reason, exit_code)
@@ -449,41 +443,55 @@ class Watcher:
             table.pop(job_id, None)
         self.noticed = {k for k in self.noticed if k[0] != job_id}
 
-    async def no_capacity(self, job: Job, n: int, why: str) -> None:
-        """Nothing had capacity: back off with jitter, or give up after the configured limit."""
-        store, s = self.core.store, self.settings
-        a = next((x for x in store.attempts(job.id) if x.attempt == n), None)
-        waited = self.core.clock() - (a.started_at if a else job.submitted_at)
-        back = "RECOVERING" if job.started_at is not None else "PENDING"
-        fresh = store.job(job.id)
-        if fresh is not None:
-            await release_cluster(self.core, fresh, "no-capacity")
-        if waited >= s.no_resource_timeout_seconds:
-            await self.end_job(job.id, n, "FAILED_NO_RESOURCE", "no-capacity", exit_code=None,
-                               from_status=("STARTING",),
-                               message=f"{job.name}: no capacity for {waited:.0f}s (limit "
-                                       f"{s.no_resource_timeout_seconds:.0f}s): {why}")
+    # -- attempts ---------------------------------------------------------------------------------------
+    async def attempt(self, job_id: int) -> None:
+        """One launch attempt (attempt.py), then the move its outcome calls for (policy.py)."""
+        job = self.core.store.job(job_id)
+        if job is None:
             return
-        backoff = self.backoffs.setdefault(job.id, Backoff(s.backoff_seconds, s.backoff_max_seconds))
-        delay = backoff.next_delay()
-        store.transition_job(job.id, ["STARTING"], back, reason="no-capacity",
-                             next_try_at=self.core.clock() + delay,
-                             event=f"{job.name}: {why}; retrying in {delay:.1f}s "
-                                   f"(waiting {waited:.0f}s of {s.no_resource_timeout_seconds:.0f}s)")
+        await self.settle(job, await run_attempt(self, job))
 
-    async def boot_failed(self, job: Job, n: int, why: str) -> None:
-        """The nodes did not come up (lost while booting, SSH never answered): retry after a pause."""
-        store, s = self.core.store, self.settings
-        store.end_attempt(job.id, n, "boot-failed")
+    async def settle(self, job: Job, result: AttemptResult) -> None:
+        store, s, n = self.core.store, self.settings, result.attempt
+        waited = 0.0
+        if result.outcome is Outcome.NO_CAPACITY:
+            a = next((x for x in store.attempts(job.id) if x.attempt == n), None)
+            waited = self.core.clock() - (a.started_at if a else job.submitted_at)
+        nxt = after_attempt(result, ran_before=job.started_at is not None, waited_s=waited,
+                            no_resource_timeout_s=s.no_resource_timeout_seconds)
+        if nxt is None:
+            return
+        if nxt.status == JobStatus.RUNNING:
+            self.attempt_running(job.id)
+            return
+        why, reason = result.detail, result.outcome.value
+        if nxt.status in TERMINAL:
+            if result.outcome is Outcome.NO_CAPACITY:
+                fresh = store.job(job.id)
+                if fresh is not None:
+                    await release_cluster(self.core, fresh, reason)
+                message = (f"{job.name}: no capacity for {waited:.0f}s (limit "
+                           f"{s.no_resource_timeout_seconds:.0f}s): {why}")
+            else:
+                message = f"job {job.id}: {why}"
+            await self.end_job(job.id, n, nxt.status, nxt.end_reason or reason, exit_code=None,
+                               message=message, from_status=(JobStatus.STARTING,))
+            return
+        # Back off, then retry: the nodes that did not come up are released first.
+        if nxt.end_reason:
+            store.end_attempt(job.id, n, nxt.end_reason)
         fresh = store.job(job.id)
         if fresh is not None:
-            await release_cluster(self.core, fresh, "boot-failed")
-        back = "RECOVERING" if job.started_at is not None else "PENDING"
+            await release_cluster(self.core, fresh, reason)
         backoff = self.backoffs.setdefault(job.id, Backoff(s.backoff_seconds, s.backoff_max_seconds))
         delay = backoff.next_delay()
-        store.transition_job(job.id, ["STARTING"], back, reason="boot-failed",
-                             next_try_at=self.core.clock() + delay,
-                             event=f"{job.name}: attempt {n} failed to start ({why}); retrying in {delay:.1f}s")
+        if result.outcome is Outcome.NO_CAPACITY:
+            event = (f"{job.name}: {why}; retrying in {delay:.1f}s "
+                     f"(waiting {waited:.0f}s of {s.no_resource_timeout_seconds:.0f}s)")
+        else:
+            event = f"{job.name}: attempt {n} failed to start ({why}); retrying in {delay:.1f}s"
+        store.transition_job(job.id, [JobStatus.STARTING], nxt.status, reason=reason,
+                             next_try_at=self.core.clock() + delay, event=event)
 
     def attempt_running(self, job_id: int) -> None:
         b = self.backoffs.get(job_id)
@@ -515,8 +523,6 @@ class Watcher:
 
     def notice(self, job: Job, c: Cluster, at: float) -> None:
         """The cloud announced it will reclaim the job's node: record it (once) and say so."""
-        from skytui.core.watcher.records import record_notice
-
         key = (job.id, job.attempts)
         if key in self.noticed:  # the listing repeats it every round until the node goes
             return
@@ -561,9 +567,9 @@ class Watcher:
                 continue
             if self.busy(job.id) or job.id in self.probes and not self.probes[job.id].done():
                 continue  # an attempt in flight owns its instances
-            if job.status not in JOB_TERMINAL:
+            if job.status not in TERMINAL:
                 fresh = store.job(job.id)
-                if fresh is None or fresh.status in ("STARTING", "CANCELLING"):
+                if fresh is None or fresh.status in (JobStatus.STARTING, JobStatus.CANCELLING):
                     continue
                 recorded = {n.instance_id for n in store.nodes(fresh.cluster or "")}
                 c = store.cluster(fresh.cluster or "")
@@ -586,6 +592,6 @@ async def cancel_now(core: Core, job: Job) -> None:
     a = last_attempt(core.store, job.id)
     if a is not None:
         core.store.end_attempt(job.id, a.attempt, "cancelled")
-    core.store.transition_job(job.id, ["CANCELLING"], "CANCELLED", reason="user-cancelled",
+    core.store.transition_job(job.id, [JobStatus.CANCELLING], JobStatus.CANCELLED, reason="user-cancelled",
                               ended_at=core.clock(), event=f"{job.name} cancelled; its cluster is torn down")
     forget_secrets(job.id)

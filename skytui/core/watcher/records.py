@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skytui.store import Store
+from skytui.store.job_states import WAITING, JobStatus
 from skytui.store.models import Attempt, from_row
-
-WAITING = ("PENDING", "RECOVERING", "STARTING")
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,8 @@ def open_attempt(store: Store, job_id: int, cluster: str, *, reuse_request: str 
                 "INSERT INTO attempts(job_id, attempt, cluster, request_id, started_at) VALUES (?,?,?,?,?)",
                 (job_id, n, cluster, attempt.request_id, now))
             fresh = True
-        conn.execute("UPDATE jobs SET status = 'STARTING', attempts = ?, next_try_at = NULL, updated_at = ? "
-                     "WHERE id = ?", (attempt.attempt, now, job_id))
+        store.transition_job_in(conn, job_id, WAITING, JobStatus.STARTING, attempts=attempt.attempt,
+                                next_try_at=None)
     return Opened(attempt, fresh)
 
 

@@ -7,6 +7,7 @@ import random
 
 from skytui.config_model import Config
 from skytui.core.planner import Location, Plan
+from skytui.core.watcher.policy import backoff_delay
 from skytui.task.spec import Task
 
 FAILOVER, EAGER_NEXT_REGION = "FAILOVER", "EAGER_NEXT_REGION"
@@ -58,10 +59,9 @@ class Backoff:
         self.failures = 0
 
     def next_delay(self) -> float:
-        raw = min(self.cap, self.base * (2 ** self.failures))
+        delay = backoff_delay(self.failures, self.base, self.cap, self.rng.random())
         self.failures += 1
-        # Jitter spreads many jobs that failed together so they do not all retry at once.
-        return raw * (0.5 + self.rng.random() * 0.5)
+        return delay
 
     def reset(self) -> None:
         self.failures = 0

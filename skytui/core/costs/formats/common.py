@@ -9,7 +9,7 @@ from skytui.core.costs.accounting import LineItem
 from skytui.core.costs.units import fmt_micro, to_ms
 
 if TYPE_CHECKING:
-    from skytui.core.costs.report import Report
+    from skytui.core.costs.report_model import Report
 
 GROUP_TITLES = {
     "cluster": "Cluster",

@@ -11,7 +11,7 @@ from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, csv_lines
 from skytui.core.costs.units import MICRO, iso_z, to_micro
 
 if TYPE_CHECKING:
-    from skytui.core.costs.report import Report
+    from skytui.core.costs.report_model import Report
 
 
 def to_csv(report: Report) -> str:

@@ -17,7 +17,7 @@ from skytui.core.costs.model import DISK
 from skytui.core.costs.units import fmt_micro, iso_z, month_bounds_ms
 
 if TYPE_CHECKING:
-    from skytui.core.costs.report import Report
+    from skytui.core.costs.report_model import Report
 
 FOCUS_VERSION = "1.2"
 

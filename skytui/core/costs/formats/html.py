@@ -10,7 +10,7 @@ from skytui.core.costs.formats.common import GROUP_TITLES, notes, title
 from skytui.core.costs.units import fmt_micro
 
 if TYPE_CHECKING:
-    from skytui.core.costs.report import Report
+    from skytui.core.costs.report_model import Report
 
 # Inline styles only: the file must open offline and carry no external asset.
 _STYLE = """

@@ -12,7 +12,7 @@ from skytui.core.costs.formats.common import GROUP_TITLES, notes, title
 from skytui.core.costs.units import fmt_cents
 
 if TYPE_CHECKING:
-    from skytui.core.costs.report import Report
+    from skytui.core.costs.report_model import Report
 
 _HEADERS = ("Hours", "GPU hours", "Cost", "On-demand", "Savings", "Note")
 
