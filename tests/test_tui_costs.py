@@ -83,7 +83,7 @@ async def test_header_spend_rate_follows_open_usage_intervals(tmp_path: Path) ->
         await wait_for(pilot, lambda: "spend $0.50/h" in _text(app, "#summary"))
 
 
-@pytest.mark.parametrize("choice", list(costs.EXPORTS))
+@pytest.mark.parametrize("choice", list(costs.export_formats()))
 async def test_export_writes_the_file_and_notifies_its_path(tmp_path: Path, choice: str) -> None:
     from textual.widgets import Input, Select
 
@@ -100,7 +100,7 @@ async def test_export_writes_the_file_and_notifies_its_path(tmp_path: Path, choi
         assert path_input.value == "./skytui-costs-20260528.csv"
         app.screen.query_one("#format", Select).value = choice
         await pilot.pause()
-        ext = costs.EXPORTS[choice][1]
+        ext = costs.export_formats()[choice][2]
         assert path_input.value == f"./skytui-costs-20260528.{ext}"  # the suggestion follows the format
         await pilot.press("enter")
         target = work / f"skytui-costs-20260528.{ext}"

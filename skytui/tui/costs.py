@@ -22,11 +22,19 @@ GROUPINGS = ("cluster", "job", "user", "region", "cloud", "gpu", "day")
 GROUP_LABELS = {"cluster": "CLUSTER", "job": "JOB", "user": "USER", "region": "CLOUD/REGION",
                 "cloud": "CLOUD", "gpu": "GPU", "day": "DAY (UTC)"}
 TOTAL_KEY = "*total*"  # the pinned totals row; no group key looks like this
-# What the export dialog offers: the name shown, the report format, the file extension.
-EXPORTS: dict[str, tuple[str, str]] = {
-    "csv": ("csv", "csv"), "json": ("json", "json"), "md": ("markdown", "md"),
-    "html": ("html", "html"), "focus": ("focus", "focus.csv"),
-}
+
+
+def export_formats() -> dict[str, tuple[str, str, str]]:
+    """What the export dialog offers, from the one format registry: flag -> (label, format, suffix).
+
+    Read when the dialog opens, not at import: the registry loads every renderer, which the
+    dashboard's first frame does not need.
+    """
+    from skytui.core.costs.formats.registry import BY_FLAG
+
+    return {f.flag: (f.label, f.name, f.suffix) for f in BY_FLAG.values() if f.export}
+
+
 CHART_LEVELS = " ▁▂▃▄▅▆▇█"
 
 
@@ -226,7 +234,7 @@ def last_days(daily_micro: dict[str, int], now: float) -> tuple[tuple[str, float
 
 def default_export_path(cwd: Path, choice: str, now: float) -> Path:
     """`./skytui-costs-YYYYMMDD.<ext>` in the working directory (the local date)."""
-    return cwd / f"skytui-costs-{time.strftime('%Y%m%d', time.localtime(now))}.{EXPORTS[choice][1]}"
+    return cwd / f"skytui-costs-{time.strftime('%Y%m%d', time.localtime(now))}.{export_formats()[choice][2]}"
 
 
 def write_export(store: Store, now: float, by: str, choice: str, path: Path) -> Path:
@@ -234,5 +242,5 @@ def write_export(store: Store, now: float, by: str, choice: str, path: Path) -> 
     from skytui.core.costs import build_report, write_report
 
     report = build_report(intervals_for(store, now), since=now - WINDOW_DAYS * DAY_S, by=by, now=now)
-    write_report(report, EXPORTS[choice][0], path)
+    write_report(report, export_formats()[choice][1], path)
     return path

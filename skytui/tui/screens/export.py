@@ -9,16 +9,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from skytui.tui.costs import default_export_path
+from skytui.tui.costs import default_export_path, export_formats
 from skytui.tui.screens.form import FormScreen
-
-CHOICES = (("CSV", "csv"), ("JSON", "json"), ("Markdown table", "md"), ("HTML page with a daily chart", "html"),
-           ("FinOps FOCUS 1.2 (CSV)", "focus"))
 
 
 @dataclass(frozen=True)
 class ExportRequest:
-    choice: str  # a key of costs.EXPORTS
+    choice: str  # a key of costs.export_formats() (a `cost-report --format` flag)
     path: Path
 
 
@@ -36,7 +33,8 @@ class ExportScreen(FormScreen[ExportRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"Export the cost report (by {self.by}, last 30 days)", classes="dialog-title")
-            yield Select(CHOICES, value="csv", allow_blank=False, id="format")
+            yield Select([(label, flag) for flag, (label, _, _) in export_formats().items()],
+                         value="csv", allow_blank=False, id="format")
             yield Static(f"Path (relative to {self.cwd}):", classes="dialog-body", markup=False)
             yield Input(self._default, id="path")
             yield Static("", id="problem", classes="dialog-problem", markup=False)
