@@ -52,7 +52,7 @@ def parse_envs(items: list[str]) -> dict[str, str]:
 def load_task_arg(path: str | None, envs: dict[str, str]) -> Task:
     if not path:
         return Task(envs=dict(envs))
-    from skytui.task import load_task
+    from skytui.task.loader import load_task
 
     if not os.path.exists(path):
         raise SkytuiError(f"{path}: no such task file", "check the path")
@@ -161,7 +161,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         raise SkytuiError("dev --json prints the choice only", "use it with --dry-run")
     name = args.name or f"dev-{_user_slug()}"
     validate_name(name)
-    task = resources.apply(Task(name=name, envs=parse_envs(args.env)), overrides(args))
+    task = resources.apply(Task(name=name, envs={**parse_envs(args.env)}), overrides(args))
     core = Core()
     existing = None if args.dry_run else core.store.cluster(name)
     if existing is not None and existing.status == "UP":
@@ -229,7 +229,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
         words = ([args.task] if args.task else []) + cmd
         if not words:
             raise SkytuiError("exec needs a task file or a command", f"e.g. skytui exec {args.name} -- nvidia-smi")
-        task = Task(run=" ".join(words) if len(words) == 1 else shlex.join(words), envs=envs)
+        task = Task(run=" ".join(words) if len(words) == 1 else shlex.join(words), envs={**envs})
     res = run_core(lambda core: exec_on(core, args.name, task, detach=args.detach_run, on_output=write_out),
                    progress=False)
     if args.detach_run:
@@ -318,7 +318,9 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
         confirm(f"Tear down {', '.join(names)}? Their disks and anything on them are deleted.", args.yes)
     elif args.command == "stop":
         confirm(f"Stop {', '.join(names)}? Running jobs end; disks are kept.", args.yes)
-    verb = {"stop": clusters.stop, "start": clusters.start, "down": clusters.down}[args.command]
+    verbs: dict[str, Callable[[Core, str], Awaitable[object]]] = {
+        "stop": clusters.stop, "start": clusters.start, "down": clusters.down}
+    verb = verbs[args.command]
     purge = bool(getattr(args, "purge", False))
     failed: list[SkytuiError] = []
 

@@ -70,7 +70,7 @@ def check_all() -> list[str]:
             lines.append(fut.result(timeout=GCP_TIMEOUT_S if name == "GCP" else TIMEOUT_S))
         except FutureTimeout:
             lines.append(f"{name}: credential lookup took over {TIMEOUT_S:.0f}s; skipped")
-        except Exception as exc:  # a broken credentials file must not hide the other cloud
+        except Exception as exc:  # noqa: BLE001 - a broken credentials file must not hide the other cloud
             lines.append(f"{name}: credentials could not be read ({type(exc).__name__}: {exc})")
     pool.shutdown(wait=False, cancel_futures=True)  # never wait for a hung lookup
     return lines

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skytui.core.context import Core
+from skytui.core.nodeaddr import address as address
+from skytui.core.nodeaddr import ssh_user as ssh_user
 from skytui.core.planner import Candidate, Location, Plan, plan
 from skytui.errors import CapacityError, ProviderError, RemoteError, SkytuiError
 from skytui.providers.base import Instance, LaunchSpec
@@ -161,15 +163,6 @@ async def wait_ready(core: Core, prov: Provisioned, *, timeout: float = SSH_READ
     return nodes
 
 
-def ssh_user(core: Core, cloud: str) -> str:
-    """The user to SSH in as; checked as a login name, since it is written into the SSH config."""
-    from skytui.names import validate_user_name
-
-    if core.config.ssh_user:
-        return validate_user_name(core.config.ssh_user, "config.yaml: ssh_user")
-    return validate_user_name(current_user(), "your login name ($LOGNAME / $USER)")
-
-
 def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> None:
     """Write the cluster's known_hosts from the keys the provider reported, then its Host blocks."""
     from skytui.core.context import ssh_dir
@@ -187,16 +180,6 @@ def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> 
                   key_path=key_path, known_hosts=str(known)) for n in nodes])
     for note in notes:
         core.progress("ssh", note, cluster=cluster, reason="ssh-config")
-
-
-def address(core: Core, cluster: Cluster | str, node: Node):  # type: ignore[no-untyped-def]
-    from skytui.remote.pool import NodeAddress
-
-    cloud = cluster.cloud if isinstance(cluster, Cluster) else "local"
-    key_path, _ = core.user_key
-    return NodeAddress(host=node.host or "127.0.0.1", port=int(node.port or 22),
-                       user=ssh_user(core, cloud), key_path=key_path, host_key=node.host_key or "",
-                       alias=node.alias)
 
 
 async def wait_ssh(core: Core, cluster: Cluster | str, nodes: list[Node], timeout: float = 30.0) -> None:
