@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from skytui.cli.output import StageLog, confirm, money, table
 from skytui.core.context import Core
-from skytui.errors import NotAvailableYet, SkytuiError
+from skytui.errors import SkytuiError
 from skytui.task.fields import ENV_NAME
 from skytui.task.spec import Task
 
@@ -238,30 +238,6 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 
 # -- status / logs / ssh ------------------------------------------------------------------------
-def cmd_status(args: argparse.Namespace) -> int:
-    from skytui.core.status import cluster_dict
-
-    if args.refresh:
-        from skytui.core.refresh import refresh_all
-
-        run_core(lambda core: refresh_all(core), progress=False)
-    core = Core()
-    rows = [cluster_dict(r) for r in core.store.cluster_rows(include_terminated=args.all)
-            if not args.names or r["name"] in args.names]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print("No clusters. Launch one: skytui launch examples/hello.yaml -c hello  (or `skytui dev`)")
-        return 0
-    print(table(["NAME", "CLOUD", "REGION/ZONE", "STATUS", "RESOURCES", "SPOT", "$/H", "AUTOSTOP", "JOB"],
-                [(r["name"], r["cloud"], f"{r['region']}/{r['zone']}", r["status"],
-                  f"{r['num_nodes']}x {r['accelerators'] or r['instance_type']}",
-                  "yes" if r["spot"] else "no", money(r["price_per_hour"]),
-                  f"{r['autostop_minutes']}m" if r["autostop_minutes"] else "-", r["job_id"]) for r in rows]))
-    return 0
-
-
 def cmd_logs(args: argparse.Namespace) -> int:
     from skytui.core.clusters import get_cluster
     from skytui.core.logs import stream_cluster_job
@@ -418,30 +394,3 @@ def cmd_local(args: argparse.Namespace) -> int:
 
     notice = core.config.local.preemption_notice_seconds if args.notice is None else args.notice
     return preempt_with_notice(cloud, victims, notice)
-
-
-def not_yet(what: str) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        raise NotAvailableYet(f"`skytui {what}` is not available yet in this version",
-                              "it is being built; see the README's roadmap")
-    return handler
-
-
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "launch": cmd_launch, "dev": cmd_dev, "exec": cmd_exec, "status": cmd_status, "logs": cmd_logs,
-    "ssh": cmd_ssh, "stop": cmd_lifecycle, "start": cmd_lifecycle, "down": cmd_lifecycle,
-    "autostop": cmd_autostop, "show-gpus": cmd_show_gpus, "check": cmd_check, "local": cmd_local,
-}
-
-
-def dispatch(args: argparse.Namespace) -> int:
-    handler = HANDLERS.get(args.command)
-    if handler is None:
-        import importlib
-
-        try:
-            module = importlib.import_module(f"skytui.cli.cmd_{args.command.replace('-', '_')}")
-            handler = module.run
-        except ModuleNotFoundError:
-            handler = not_yet(args.command)
-    return handler(args)
