@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_config_dir, user_data_dir, user_log_dir
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir, user_log_dir
 
 APP = "skytui"
 
@@ -29,6 +29,11 @@ def config_file() -> Path:
 
 def data_dir() -> Path:
     return _private_dir(user_data_dir(APP))
+
+
+def cache_dir() -> Path:
+    """What can be fetched again (cloud zone maps, live spot prices)."""
+    return _private_dir(user_cache_dir(APP))
 
 
 def log_dir() -> Path:

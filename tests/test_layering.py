@@ -36,3 +36,28 @@ def test_status_json_path_loads_no_heavy_sdk() -> None:
     done = _run(code)
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
+
+
+def test_status_json_with_aws_enabled_loads_no_boto3(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from skytui.paths import config_dir
+
+    (config_dir() / "config.yaml").write_text(
+        "clouds: [aws]\naws: {endpoint_url: 'http://127.0.0.1:9'}\n")
+    import time
+
+    from skytui.store import Cluster, open_store
+
+    store = open_store()
+    store.create_cluster(Cluster(name="gpu", cloud="aws", status="UP", user="me", updated_at=time.time(),
+                                 region="us-east-1", zone="us-east-1a", instance_type="g5.xlarge"),
+                         event="seeded")
+    store.close()
+    code = ("import sys\nfrom skytui.cli.main import main\nrc = main(['status', '--json'])\n"
+            "heavy = [m for m in ('boto3', 'botocore') if m in sys.modules]\n"
+            "print('RC', rc, 'HEAVY', heavy)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    assert "RC 0 HEAVY []" in done.stdout and '"gpu"' in done.stdout

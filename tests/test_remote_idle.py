@@ -101,3 +101,41 @@ async def test_an_open_sftp_session_keeps_the_node_busy(node: RunningNode, pool:
 async def test_the_probes_own_commands_are_not_activity(node: RunningNode, pool: SSHPool) -> None:
     results = await asyncio.gather(*(probe(pool, node) for _ in range(5)))
     assert all(r.idle for r in results)
+
+
+def _real_vm_sessions() -> int:
+    import subprocess
+
+    from skytui.remote.idle import REAL_VM_SESSIONS
+
+    out = subprocess.run(["bash", "-c", REAL_VM_SESSIONS + "echo $n"], capture_output=True, text=True,
+                         timeout=30, check=True)
+    return int(out.stdout.split()[-1])
+
+
+def test_a_real_vms_ssh_command_or_sftp_counts_and_skytuis_own_probe_does_not() -> None:
+    """Fault 3 on real VMs: OpenSSH's per-connection process with a child is someone's activity.
+
+    Stand-ins named as OpenSSH names its session processes (`sshd: USER@notty`): one runs a
+    user's command (as `ssh vm 'sleep 240'` would), one only a probe marked as skytui's own.
+    """
+    import subprocess
+    import time
+
+    before = _real_vm_sessions()
+    probe_only = subprocess.Popen(["bash", "-c", "exec -a 'sshd: alice@notty' bash -c "
+                                   "'bash -c \"# skytui-probe\nsleep 60; true\" & wait'"])
+    user_cmd = None
+    try:
+        time.sleep(0.5)
+        assert _real_vm_sessions() == before  # skytui's own connection keeps nothing awake
+        user_cmd = subprocess.Popen(["bash", "-c", "exec -a 'sshd-session: alice@notty' bash -c "
+                                     "'sleep 60 & wait'"])
+        time.sleep(0.5)
+        assert _real_vm_sessions() == before + 1
+    finally:
+        for proc in (probe_only, user_cmd):
+            if proc is not None:
+                subprocess.run(["pkill", "-P", str(proc.pid)], check=False)
+                proc.kill()
+                proc.wait()

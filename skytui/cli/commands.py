@@ -131,6 +131,10 @@ def print_plan(task: Task) -> int:
         print(f"Plan for {label} ({nodes}), best first:")
         print(table(headers, rows(best_per_region(p)[:10])))
         print(f"{len(p.candidates)} candidate(s) in all; nothing was launched.")
+        if any(c.cloud == "aws" for c in p.candidates):
+            from skytui.providers.aws.catalog import live_note
+
+            print(live_note() or "aws prices: bundled catalog (no live spot prices fetched)")
     if p.candidates_elsewhere:
         intro = "It could also run on clouds that are not enabled yet:" if p.candidates else \
             f"{label} ({nodes}) can run only on clouds that are not enabled yet:"
@@ -354,9 +358,10 @@ def _fmt(key: str, v: object) -> object:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from skytui.config import load_config
     from skytui.core.credentials import check_all
 
-    for line in check_all():
+    for line in check_all(load_config()):
         print(line)
     return 0
 

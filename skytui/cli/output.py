@@ -22,9 +22,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 class StageLog:
     """Prints each stage of long work with the time since it began."""
 
-    def __init__(self, stream=sys.stderr) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream=None) -> None:  # type: ignore[no-untyped-def]
         self.t0 = time.monotonic()
-        self.stream = stream
+        self.stream = stream or sys.stderr  # looked up per use: a default would pin the first stderr
 
     def __call__(self, progress) -> None:  # type: ignore[no-untyped-def]
         elapsed = time.monotonic() - self.t0

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skytui.config_model import Config
 
 TIMEOUT_S = 5.0
 
@@ -57,14 +63,19 @@ def _gcp_line() -> str:
     return check(config.gcp)
 
 
-def check_all() -> list[str]:
-    """One line per cloud; the local cloud needs nothing."""
+def check_all(config: Config | None = None) -> list[str]:
+    """One line per cloud; the local cloud needs nothing. With a config, AWS asks STS."""
     lines = ["local: enabled (embedded; needs no credentials)"]
     # Off a cloud VM, boto3's instance-metadata probe would wait and retry: keep it short.
     os.environ.setdefault("AWS_METADATA_SERVICE_TIMEOUT", "1")
     os.environ.setdefault("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "1")
     pool = ThreadPoolExecutor(max_workers=2)
-    futures = {"AWS": pool.submit(_aws), "GCP": pool.submit(_gcp_line)}
+    aws: Callable[[], str] = _aws
+    if config is not None and "aws" in getattr(config, "clouds", ()):
+        from skytui.providers.aws.check import check as aws_check
+
+        aws = partial(aws_check, config)  # enabled: ask STS who we are
+    futures = {"AWS": pool.submit(aws), "GCP": pool.submit(_gcp_line)}
     for name, fut in futures.items():
         try:
             lines.append(fut.result(timeout=GCP_TIMEOUT_S if name == "GCP" else TIMEOUT_S))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skytui.core.context import Core
+from skytui.core.nodeaddr import _address
 from skytui.core.nodeaddr import address as address
 from skytui.core.nodeaddr import ssh_user as ssh_user
 from skytui.core.planner import Candidate, Location, Plan, plan
@@ -20,6 +21,7 @@ from skytui.store import Cluster, Node, current_user
 from skytui.task.spec import Resources, Task
 
 SSH_READY_TIMEOUT_S = 60.0
+HOST_KEY_TIMEOUT_S = 180.0  # a cloud VM's sshd may start minutes after the VM runs
 WORKDIR = "sky_workdir"  # the same place SkyPilot syncs to, so task scripts don't change
 
 
@@ -156,11 +158,44 @@ async def wait_ready(core: Core, prov: Provisioned, *, timeout: float = SSH_READ
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 0.5)
     nodes = []
+    keys = await host_keys(core, prov, list(listed.values()))
     for n in prov.nodes:
         inst = listed[n.instance_id]  # type: ignore[index]
         nodes.append(Node(cluster=n.cluster, rank=n.rank, instance_id=inst.id, host=inst.host,
-                          port=inst.ssh_port, host_key=inst.host_key))
+                          port=inst.ssh_port, host_key=keys.get(inst.id) or inst.host_key))
     return nodes
+
+
+async def host_keys(core: Core, prov: Provisioned, instances: list[Instance],
+                    timeout: float = HOST_KEY_TIMEOUT_S) -> dict[str, str]:
+    """Keys for nodes the provider reported none for: the cloud's word, else trust on first use."""
+    missing = [i for i in instances if not i.host_key]
+    if not missing:
+        return {}
+    cloud, cluster = prov.candidate.cloud, prov.nodes[0].cluster
+    keys = await core.provider(cloud).host_keys(missing)
+    from skytui.core.context import ssh_dir
+    from skytui.remote import tofu
+
+    async def first_use(inst: Instance) -> None:
+        addr = _address(core, cloud, inst.region, inst.host or "127.0.0.1", inst.ssh_port or 22,
+                        "", f"{cluster}-{inst.node}")
+        deadline = time.monotonic() + timeout
+        while True:  # sshd starts a while after the VM reports running
+            try:
+                line = await tofu.first_use_key(addr)
+                break
+            except RemoteError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(1.0)
+        keys[inst.id] = tofu.record(cloud, inst.id, line)
+        core.progress("hostkey", f"WARNING: {cloud} did not report the host key of {inst.id} "
+                      f"({inst.host}); trusted the key it showed on first use and pinned it in "
+                      f"{ssh_dir() / 'known_hosts'}", cluster=cluster, reason="host-key-tofu")
+
+    await asyncio.gather(*(first_use(i) for i in missing if i.id not in keys))
+    return keys
 
 
 def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> None:
@@ -175,9 +210,13 @@ def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> 
                               for n in nodes])
     key_path, _ = core.user_key
     user = ssh_user(core, cloud)
+    c = core.store.cluster(cluster)
+    proxy = core.config.ssh_proxy_for(cloud, c.region or "") if c is not None else None
     notes = SSHConfig(d).set_cluster(cluster, [
         HostEntry(alias=n.alias, host=n.host or "127.0.0.1", port=n.port or 22, user=user,
-                  key_path=key_path, known_hosts=str(known)) for n in nodes])
+                  key_path=key_path, known_hosts=str(known),
+                  proxy_jump=proxy.jump if proxy else None, proxy_command=proxy.command if proxy else None)
+        for n in nodes])
     for note in notes:
         core.progress("ssh", note, cluster=cluster, reason="ssh-config")
 

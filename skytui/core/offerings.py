@@ -14,6 +14,10 @@ def offerings_for(config: Config):  # type: ignore[no-untyped-def]
     def get(cloud: str) -> list[Offering]:
         if cloud == "local":
             return _local(config.local)
+        if cloud == "aws" and "aws" in config.clouds:
+            from skytui.providers.aws.catalog import offerings as aws_offerings
+
+            return aws_offerings(config)  # zone names of this account, live spot prices
         from skytui.catalog import for_cloud
 
         return for_cloud(cloud)

@@ -25,6 +25,8 @@ class HostEntry:
     user: str
     key_path: str
     known_hosts: str
+    proxy_jump: str | None = None  # `ssh_proxy` of the node's cloud/region: ProxyJump ...
+    proxy_command: str | None = None  # ... or ProxyCommand (OpenSSH fills in %h and %p)
 
 
 def _atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
@@ -92,8 +94,12 @@ def _block(cluster: str, entries: Sequence[HostEntry]) -> str:
             f"  HostKeyAlias {e.alias}",
             "  StrictHostKeyChecking yes",
             "  ServerAliveInterval 15",
-            "",
         ]
+        if e.proxy_jump:
+            lines.append(f"  ProxyJump {e.proxy_jump}")
+        elif e.proxy_command:
+            lines.append(f"  ProxyCommand {e.proxy_command}")
+        lines.append("")
     lines.append(END.format(name=cluster))
     return "\n".join(lines) + "\n"
 

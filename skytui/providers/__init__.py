@@ -23,5 +23,9 @@ def make_provider(cloud: str, config: Config) -> Provider:
         from skytui.providers.gcp.provider import make
 
         return make(config)  # compute_v1 itself loads on the first API call, in a worker thread
+    if cloud == "aws":
+        from skytui.providers.aws.provider import AwsProvider
+
+        return AwsProvider(config)
     raise ProviderError(f"cloud {cloud!r} has no adapter in this version of skytui",
-                        "use --cloud local for now (AWS and GCP adapters are on the way)")
+                        "use one of local, aws, gcp")

@@ -118,6 +118,17 @@ class Provider(abc.ABC):
     async def terminate(self, instance_ids: list[str]) -> None:
         """Delete instances and their disks; terminating a gone one is a no-op."""
 
+    async def host_keys(self, instances: list[Instance]) -> dict[str, str]:
+        """Host keys the cloud itself vouches for (e.g. EC2's console output), by instance id.
+
+        Nodes left out are trusted on first use (skytui.remote.tofu), with a warning.
+        """
+        return {}
+
+    def ssh_user(self) -> str | None:
+        """The login of this cloud's images; None: the local user's name."""
+        return None
+
     def change_token(self) -> object | None:
         """A cheap value that changes when instances may have changed; None if unknown.
 

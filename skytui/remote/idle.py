@@ -19,17 +19,38 @@ class IdleState:
     sessions: int
 
 
+# On a real VM every SSH connection has an OpenSSH session process, `sshd: USER@pts/N` for a
+# terminal and `sshd: USER@notty` for a command, SFTP or scp (`sshd-session:` on OpenSSH 9.8+).
+# A connection is someone's activity when such a process has a child that is not one of
+# skytui's own probes: a shell, `sleep 240`, `sftp-server`, `rsync`. skytui's own pooled
+# connection only ever runs marked probes, so it never keeps a VM awake. A port forward with no
+# command (`ssh -N -L ...`) has no child and is not seen; `who` still counts terminals.
+REAL_VM_SESSIONS = (
+    "n=0\n"
+    "for p in $(pgrep -f '^sshd(-session)?: [^ ]+@' 2>/dev/null); do\n"
+    "  for c in $(pgrep -P \"$p\" 2>/dev/null); do\n"
+    "    if ! tr '\\000' ' ' < /proc/$c/cmdline 2>/dev/null | grep -q 'skytui-probe'; then\n"
+    "      n=$((n + 1)); break\n"
+    "    fi\n"
+    "  done\n"
+    "done\n"
+    "t=$(who 2>/dev/null | wc -l)\n"
+    "[ \"$t\" -gt \"$n\" ] && n=$t\n"
+)
+
+
 def idle_probe_command() -> str:
     """One shell command that prints every job's state, then `sessions N`.
 
-    Local nodes record shells, terminals and forwarded ports in ~/.skytui/sessions; on a
-    real VM (no such directory) logged-in terminals (`who`) count instead.
+    Local nodes record shells, commands, SFTP and forwarded ports in ~/.skytui/sessions; on a
+    real VM (no such directory) SSH connections running anything but skytui's probes count,
+    and logged-in terminals (`who`).
     """
     return as_probe("(" + states_command() + ")\n"
             f'if [ -d "$HOME"/{SESSIONS_DIR} ]; then\n'
             f'  n=$(ls -A "$HOME"/{SESSIONS_DIR} | wc -l)\n'
             "else\n"
-            "  n=$(who 2>/dev/null | wc -l)\n"
+            + REAL_VM_SESSIONS +
             "fi\n"
             "echo sessions $n\n")
 

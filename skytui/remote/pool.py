@@ -23,6 +23,26 @@ class NodeAddress:
     key_path: str
     host_key: str  # the pinned public line, e.g. "ssh-ed25519 AAAA..."
     alias: str  # the node's name for people: "mycluster", "mycluster-worker1"
+    proxy_jump: str | None = None  # [user@]host[:port]: reach a private IP through this host
+    proxy_command: str | None = None  # or through this command (OpenSSH %h, %p, %r are filled in)
+
+
+def proxy_options(addr: NodeAddress) -> dict[str, Any]:
+    """asyncssh options for the node's `ssh_proxy`: a tunnel through a jump host, or a command."""
+    if addr.proxy_jump:
+        return {"tunnel": addr.proxy_jump}
+    if addr.proxy_command:
+        import shlex
+
+        # Split first, then fill in: an address never becomes shell syntax.
+        fill = {"%h": addr.host, "%p": str(addr.port), "%r": addr.user}
+        args = []
+        for token in shlex.split(addr.proxy_command):
+            for k, v in fill.items():
+                token = token.replace(k, v)
+            args.append(token.replace("%%", "%"))
+        return {"proxy_command": args}
+    return {}
 
 
 def connect_error(addr: NodeAddress, exc: BaseException) -> RemoteError:
@@ -101,7 +121,7 @@ class SSHPool:
             "encryption_algs": PREFERRED_CIPHERS,
             "keepalive_interval": self.keepalive_interval,
             "keepalive_count_max": self.keepalive_count_max,
-            "connect_timeout": self.connect_timeout}
+            "connect_timeout": self.connect_timeout, **proxy_options(addr)}
         try:
             return await asyncssh.connect(addr.host, addr.port, **options)
         except (OSError, asyncssh.Error, asyncio.TimeoutError) as e:

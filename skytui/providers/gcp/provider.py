@@ -70,7 +70,7 @@ class GcpCloud(Provider):
         self.private_ips_only = private_ips_only
         self.allowed_regions = allowed_regions
         self.user = user or current_user()
-        self.ssh_user = ssh_user  # config.ssh_user; else the launching user's name
+        self.login_user = ssh_user  # config.ssh_user; else the launching user's name (not `ssh_user()`, the base hook)
         self.ssh_port = self.settings.ssh_port
         self._generation = 0  # bumped by every change this adapter makes
         self._listing: _Listing | None = None
@@ -156,7 +156,7 @@ class GcpCloud(Provider):
                 accelerator_count=spec.accelerator_count,
                 accelerator_type=f"zones/{zone}/acceleratorTypes/{naming.accelerator_type(spec.accelerator)}")]
         user = spec.user
-        login = self.ssh_user or user  # the account the guest agent creates for our key
+        login = self.login_user or user  # the account the guest agent creates for our key
         metadata = [
             cv1.Items(key="ssh-keys", value=f"{login}:{spec.ssh_public_key.strip()}"),
             cv1.Items(key="enable-guest-attributes", value="TRUE"),  # the guest agent publishes host keys
