@@ -69,6 +69,14 @@ async def open_process(pool: SSHPool, addr: NodeAddress, command: str,
                 await pool.drop(addr)
                 continue
             raise connect_error(addr, e) from None
+        except AssertionError:
+            # asyncssh asserts that a channel still has its connection while it wires up the
+            # process's redirects (stdin=DEVNULL, ...): a connection dropped at that very moment
+            # surfaces here instead of as an asyncssh.Error. Nothing ran yet, so retry once.
+            if attempt == 1:
+                await pool.drop(addr)
+                continue
+            raise RemoteError(f"{addr.alias}: connection lost while starting `{_short(command)}`") from None
     raise AssertionError("unreachable")
 
 
