@@ -1,7 +1,7 @@
 """Dashboard benchmarks: first frame with 1,000 clusters and 10,000 jobs, refresh cost, idle CPU,
 a 100,000-line log with key latency, and memory. Prints figures; asserts nothing.
 
-    python bench/bench_tui_app.py [--idle-seconds 20] [--runs 5]
+    python bench/bench.bench_tui_app [--idle-seconds 20] [--runs 5]
 
 The first frame is measured as a user sees it: `skytui` started in a pseudo-terminal of
 160x45, timed from the start of the process until the first row's name is drawn, beside
@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from test_tui_seed import NOW, seed_store
+from seeding import NOW, seed_store
 from textual import events
 from textual.app import App
 from textual.widgets import Static
@@ -245,9 +245,10 @@ def costs_view_load(tmp: Path, n: int = 100_000) -> dict[str, float]:
                          rows)
     out = {}
     for by in GROUPINGS:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         view = load_costs(store, NOW, by)
         out[by] = (time.perf_counter() - t) * 1000
+        out[f"{by} cpu"] = (time.process_time() - c) * 1000  # SQLite runs in this process: CPU, not waits
         assert view.rows
     store.close()
     return out
@@ -325,8 +326,9 @@ async def main() -> None:
         print(f"log screen: 100,000 lines in {took:.2f} s (goal <= 5 s); key-to-frame during the stream: "
               f"median {lat[len(lat) // 2]:.0f} ms, max {lat[-1]:.0f} ms over {len(lat)} presses")
         loads = costs_view_load(tmp)
-        print("Costs view load over 100,000 usage intervals (worker thread): "
-              + ", ".join(f"by {by} {ms:.0f} ms" for by, ms in loads.items()))
+        print("Costs view load over 100,000 usage intervals (worker thread; SQLite sums them), wall / CPU "
+              "(goal <= 300 ms): " + ", ".join(f"by {by} {ms:.0f} / {loads[by + ' cpu']:.0f} ms"
+                                              for by, ms in loads.items() if not by.endswith(" cpu")))
         cold, warm, n = await gpus_view_format()
         print(f"GPUs view: formatting a round of {n} GPU rows (200 nodes x 8, an hour of history): "
               f"{cold:.0f} ms CPU when sparklines are drawn (once a minute), {warm:.0f} ms on other rounds")

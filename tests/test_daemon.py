@@ -76,7 +76,7 @@ async def test_done_when_a_spot_job_recovers_by_itself_with_only_the_daemon_watc
         pre = skytui_cmd("local", "preempt", "train-spot-job1")
         assert pre.returncode == 0, pre.stderr
         await wait_until(lambda: core.store.job(1).status == "RUNNING"  # type: ignore[union-attr]
-                         and core.store.job(1).attempts == 2, 30, "the recovery")  # type: ignore[union-attr]
+                         and core.store.job(1).attempts == 2, 90, "the recovery")  # type: ignore[union-attr]
         (row,) = json.loads(skytui_cmd("jobs", "--json").stdout)
         assert row["recoveries"] == 1 and row["status"] == "RUNNING" and row["region"] == "local-2"
         table = skytui_cmd("jobs")

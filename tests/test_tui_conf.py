@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_tui_seed import NOW, seed_store
+from seeding import NOW, seed_store
 
 from skytui.config_model import Config
 from skytui.core.context import Core

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_tui_seed import NOW, seed_store
+from seeding import NOW, seed_store
 
 from skytui.tui import model
 from skytui.tui.loader import Loader

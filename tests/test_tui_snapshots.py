@@ -29,6 +29,20 @@ def test_view(snap_compare: Any, tmp_path: Path, view: str, theme: str) -> None:
     assert snap_compare(app, terminal_size=(150, 20), run_before=ready)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_view_at_terminal_size(snap_compare: Any, tmp_path: Path, view: str, size: tuple[int, int]) -> None:
+    """A default 80x24 terminal leaves low-priority columns out and wraps the Costs header between figures."""
+    app = _app(tmp_path, "skytui-dark")
+
+    async def ready(pilot: Any) -> None:
+        await wait_for(pilot, lambda: app.snapshots_applied > 0)
+        await pilot.press(VIEWS[view])
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
 def test_help_high_contrast(snap_compare: Any, tmp_path: Path) -> None:
     app = _app(tmp_path, "skytui-high-contrast")
 

@@ -68,10 +68,9 @@ def _where(r: dict[str, Any]) -> str:
 
 
 def _duration(s: float | None) -> str:
-    if s is None:
-        return "-"
-    s = int(s)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+    from skytui.core.units_text import duration
+
+    return duration(s)
 
 
 def _say_who_watches() -> None:

@@ -153,6 +153,8 @@ def print_plan(task: Task) -> int:
         from skytui.core.storage.attach import describe_mounts
 
         print("\n".join(describe_mounts(task)))
+    for item in task.before_launch():  # what the file leaves open: planned without it
+        print(f"before a real launch, give: {item}")
     return 0
 
 

@@ -44,4 +44,6 @@ def confirm(question: str, assume_yes: bool) -> None:
 
 
 def money(v: float | None) -> str:
-    return "-" if v is None else f"${v:,.3f}"
+    from skytui.core.units_text import money as money_text
+
+    return money_text(v, symbol="$", places=3)

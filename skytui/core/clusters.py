@@ -55,10 +55,7 @@ async def launch(core: Core, name: str, task: Task, opts: LaunchOptions,
                  on_output: OutputFn | None = None) -> launcher.LaunchResult:
     """Launch `task` on cluster `name` (reusing it when UP) and run it."""
     validate_name(name)
-    missing = task.missing_envs()
-    if missing:
-        raise SkytuiError(f"{task.source or 'task'}: envs {', '.join(missing)} have no value",
-                          "give them with --env NAME=VALUE")
+    task.require_filled()
     existing = core.store.cluster(name)
     if existing is None or existing.status == "TERMINATED":
         validate_new_cluster_name(name)

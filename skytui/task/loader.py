@@ -7,6 +7,7 @@ from pathlib import Path
 
 from skytui.errors import TaskError
 from skytui.task import compat
+from skytui.task.envsub import Clash, fill_node
 from skytui.task.fields import ENV_NAME, OutOfReach, Reader
 from skytui.task.resources import RESOURCE_FIELDS, resolve_resources
 from skytui.task.spec import GitWorkdir, Task
@@ -157,9 +158,6 @@ def _load(root: Node | None, source: str, env_overrides: dict[str, str],
         if "name" in fields:
             task.name = r.text(fields["name"], "name", what="a name")
     with r.gather():
-        if "workdir" in fields:
-            _workdir(r, fields["workdir"], task)
-    with r.gather():
         if "num_nodes" in fields and not _is_null(fields["num_nodes"]):
             task.num_nodes = r.integer(fields["num_nodes"], "num_nodes", minimum=1,
                                        what="the number of nodes")
@@ -173,9 +171,16 @@ def _load(root: Node | None, source: str, env_overrides: dict[str, str],
                 if name in task.envs:
                     raise r.fail(fields["secrets"].keys[name], "secrets",
                                  f"{name} is in both envs and secrets", "keep it in one of them")
+    # SkyPilot fills the envs and secrets (after --env) into workdir and file_mounts.
+    values = _env_values(task, env_overrides)
+    with r.gather():
+        if "workdir" in fields:
+            _workdir(r, _filled(r, fields["workdir"], "workdir", values), task)
     with r.gather():
         if "file_mounts" in fields:
-            task.file_mounts, task.storage_mounts = _file_mounts(r, fields["file_mounts"])
+            task.file_mounts, task.storage_mounts = _file_mounts(
+                r, _filled(r, fields["file_mounts"], "file_mounts", values),
+                tuple(k for k, v in values.items() if v is None))
     for script in ("setup", "run"):
         with r.gather():
             if script in fields:
@@ -227,7 +232,27 @@ def _is_null(node: Node) -> bool:
     return node.kind == "scalar" and node.value is None
 
 
-def _file_mounts(r: Reader, node: Node) -> tuple[dict[str, str], dict[str, StorageMount]]:
+def _env_values(task: Task, overrides: dict[str, str]) -> dict[str, str | None]:
+    """What `$NAME` means in file_mounts and workdir: the task's envs, `--env` winning.
+
+    Secrets are left out on purpose (SkyPilot's docs also name envs only): a bucket name or a
+    path is shown in plans, Events and the state store, and a secret must never reach those.
+    """
+    values: dict[str, str | None] = dict(task.envs)
+    values.update((k, str(v)) for k, v in overrides.items() if k not in task.secrets)
+    return values
+
+
+def _filled(r: Reader, node: Node, field: str, values: dict[str, str | None]) -> Node:
+    try:
+        return fill_node(node, values)
+    except Clash as e:
+        raise r.fail(e.node, field, f"two entries are both {e.key!r} once envs are filled in",
+                     "give each a different path") from None
+
+
+def _file_mounts(r: Reader, node: Node, unset_envs: tuple[str, ...] = ()
+                 ) -> tuple[dict[str, str], dict[str, StorageMount]]:
     """Local paths to sync, and bucket mounts (a mapping, or a bucket URL as the value)."""
     if _is_null(node):
         return {}, {}
@@ -239,7 +264,7 @@ def _file_mounts(r: Reader, node: Node) -> tuple[dict[str, str], dict[str, Stora
             raise r.fail(node.keys[remote], "file_mounts", "empty remote path",
                          "write 'remote path: local path'")
         if value.kind == "map":
-            buckets[remote] = read_mapping_mount(r, remote, value, field)
+            buckets[remote] = read_mapping_mount(r, remote, value, field, unset_envs)
             continue
         local = r.text(value, field, allow_null=False, what="a local path or bucket URL")
         if local and is_bucket_url(local):

@@ -101,6 +101,31 @@ class Task:
     def missing_envs(self) -> list[str]:
         return [k for k, v in {**self.envs, **self.secrets}.items() if v is None]
 
+    def unfilled_fields(self) -> list[str]:
+        """Fields the file leaves to fill in (a bucket's `name:` left empty), e.g.
+        'file_mounts./checkpoint.name': a dry run plans without them, a launch cannot."""
+        return [p for m in self.storage_mounts.values()
+                for p in m.pending.split(", ") if p.startswith("file_mounts.")]
+
+    def require_filled(self, where: str | None = None) -> None:
+        """Refuse, in one line, a task that leaves envs or fields open (a real launch or job)."""
+        from skytui.errors import SkytuiError
+
+        where = where or self.source or "task"
+        missing = self.missing_envs()
+        if missing:
+            raise SkytuiError(f"{where}: envs {', '.join(missing)} have no value",
+                              "give them with --env NAME=VALUE")
+        unfilled = self.unfilled_fields()  # e.g. a bucket `name:` the file leaves to fill in
+        if unfilled:
+            raise SkytuiError(f"{where}: {', '.join(unfilled)} is left empty",
+                              "fill it in (a bucket name) before launching; --dry-run plans without it")
+
+    def before_launch(self) -> list[str]:
+        """What must be given before a real launch, one item each (for the plan)."""
+        return [f"--env {k}=..." for k in self.missing_envs()] + [
+            f"{f} (fill it in, in {self.source or 'the task file'})" for f in self.unfilled_fields()]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able form for the store (secrets are never written)."""
         from dataclasses import asdict

@@ -57,6 +57,10 @@ class StorageMount:
     upload: str | None = None  # a local directory `source:` to upload into a named bucket
     line: int = field(default=0, compare=False)  # where the task file wrote it, for errors
     col: int = field(default=0, compare=False)
+    # What must be given before a real launch, when the file leaves it open: `--env NAME=...`
+    # (an env without a value in name/store), or a field path (a `name:` left empty). A dry
+    # run plans without it: where a mount can go does not depend on its bucket's name.
+    pending: str = ""
 
     def url(self, store: str | None = None) -> str:
         scheme = {v: k for k, v in SCHEMES.items()}[store or self.store or "local"]
@@ -134,8 +138,10 @@ def read_url_mount(r: Reader, path: str, node: Node, where: str) -> StorageMount
                         mode="COPY", line=node.line, col=node.col)
 
 
-def read_mapping_mount(r: Reader, path: str, node: Node, where: str) -> StorageMount:
-    """The mapping form; see the module doc for the fields and their defaults."""
+def read_mapping_mount(r: Reader, path: str, node: Node, where: str,
+                       unset_envs: tuple[str, ...] = ()) -> StorageMount:
+    """The mapping form; see the module doc for the fields and their defaults. `unset_envs`:
+    the task's envs that have no value yet (`$NAME` in name or store is then left open)."""
     fields = r.mapping(node, where)
     for internal in _INTERNAL:
         if internal in fields:
@@ -144,7 +150,11 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str) -> StorageM
     r.check_keys(node, where, FIELDS)
     _node_path(r, node, where, path)
     name = _scalar(r, fields, "name", where)
-    store = _store(r, fields, where)
+    open_envs: list[str] = []  # envs without a value that name or store still needs
+    name_open = name is not None and _refers(name, unset_envs, open_envs)
+    store_text = _scalar(r, fields, "store", where)
+    store = None if store_text is not None and _refers(store_text, unset_envs, open_envs) \
+        else _store(r, fields, where)
     mode = "MOUNT"
     if "mode" in fields and not _null(fields["mode"]):
         text = r.text(fields["mode"], f"{where}.mode", what="a mode") or ""
@@ -163,16 +173,21 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str) -> StorageM
         except ValueError as e:
             raise _fail(r, fields["_bucket_sub_path"], f"{where}._bucket_sub_path", e) from None
     src_node = fields.get("source")
+    if src_node is not None and src_node.kind == "seq" and len(src_node.value) == 1:
+        src_node = src_node.value[0]  # a list of one: that one source
     if src_node is not None and src_node.kind == "seq":
+        # Several local paths merged into one bucket: skytui uploads one directory per bucket.
         raise r.fail(src_node, f"{where}.source", "a list of sources is not supported",
                      "give one directory, or one file_mounts entry per directory")
-    source = _scalar(r, fields, "source", where)
+    source = None if src_node is None or _null(src_node) else \
+        r.text(src_node, f"{where}.source", what="a source")
     common: dict[str, Any] = {"path": path, "mode": mode, "persistent": persistent,
-                              "line": node.line, "col": node.col}
+                              "line": node.line, "col": node.col,
+                              "pending": ", ".join(f"--env {n}=..." for n in open_envs)}
     if source is not None and is_bucket_url(source):
         assert src_node is not None
         url = _url(r, src_node, f"{where}.source", source)
-        if name is not None and name != url.bucket:
+        if name is not None and not name_open and name != url.bucket:
             raise r.fail(fields["name"], f"{where}.name",
                          f"name {name!r} differs from the bucket of source ({url.bucket!r})",
                          "give either a name or a bucket URL as source, not both")
@@ -182,12 +197,17 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str) -> StorageM
                          "remove store: the URL names the store")
         sub = "/".join(p for p in (url.sub_path, sub_path) if p)
         return StorageMount(bucket=url.bucket, store=url.store, sub_path=sub, **common)
+    if name is None and "name" in fields:  # `name:` left to fill in (source: a local dir)
+        common["pending"] = ", ".join(p for p in (f"{where}.name", common["pending"]) if p)
+        return StorageMount(bucket="", store=store, sub_path=sub_path, named=True,
+                            upload=source, **common)
     if name is None:
-        at = fields.get("source") or node
+        at = src_node or node
         raise r.fail(at, where, "a bucket mount needs a name (a bucket skytui creates) or a "
                      "bucket URL as source", "add name: BUCKET, or source: s3://BUCKET/path")
     try:
-        check_bucket_name(name)
+        if not name_open:
+            check_bucket_name(name)
     except ValueError as e:
         raise _fail(r, fields["name"], f"{where}.name", e) from None
     return StorageMount(bucket=name, store=store, sub_path=sub_path, named=True, upload=source,
@@ -200,6 +220,17 @@ def mounts_from_dicts(items: dict[str, Any] | None) -> dict[str, StorageMount]:
 
 
 # -- small helpers --------------------------------------------------------------------------------
+def _refers(text: str, unset_envs: tuple[str, ...], found: list[str]) -> bool:
+    """Whether `text` still names an env without a value; those names are added to `found`."""
+    if not unset_envs or "$" not in text:
+        return False
+    from skytui.task.envsub import unset_in
+
+    names = unset_in(text, dict.fromkeys(unset_envs))
+    found.extend(n for n in names if n not in found)
+    return bool(names)
+
+
 def _null(node: Node) -> bool:
     return node.kind == "scalar" and node.value is None
 

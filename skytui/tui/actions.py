@@ -25,6 +25,12 @@ class Action:
     mutates: bool = False  # off in --read-only
     footer: bool = True
     key_display: str | None = None
+    namespace: str = ""  # "app.": the app runs it (quit, the palette), not the screen or a view
+
+    @property
+    def bound_to(self) -> str:
+        """The binding's action string."""
+        return f"{self.namespace}{self.name}"
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -50,6 +56,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("n", "new_dev", "New dev VM", "launch a new dev VM (GPU picker, region, autostop)", mutates=True),
     Action("L", "launch_task", "Launch task", "launch a task file (*.yaml) after a dry-run plan",
            mutates=True),
+    Action("w", "toggle_wide", "Wide", "show every column (narrow terminals leave low-priority ones out)",
+           footer=False),
     Action("o", "sort_next", "Sort", "sort by the next column (or click a header)", footer=False),
     Action("O", "sort_reverse", "Reverse sort", "reverse the sort order", footer=False),
     Action("D", "demo", "Demo fleet", "start the demo fleet on the local cloud", mutates=True, footer=False),
@@ -57,15 +65,31 @@ ACTIONS: tuple[Action, ...] = (
     Action("escape", "clear_filter", "Clear filter", "clear the filter", footer=False),
     Action("question_mark", "help", "Help", "list every key", key_display="?"),
     Action("colon", "command_palette", "Palette", "open the command palette (also ctrl+p)",
-           footer=False, key_display=":"),
-    Action("q", "quit_app", "Quit", "quit (offers handing running managed jobs to the daemon)"),
+           footer=False, key_display=":", namespace="app."),
+    Action("q", "quit_app", "Quit", "quit (offers handing running managed jobs to the daemon)",
+           namespace="app."),
 )
 
 BY_NAME = {a.name: a for a in ACTIONS}
 
 
 def bindings() -> list[Binding]:
-    return [Binding(a.key, a.name, a.title, show=a.footer, key_display=a.key_display) for a in ACTIONS]
+    return [binding(a) for a in ACTIONS]
+
+
+def binding(a: Action) -> Binding:
+    return Binding(a.key, a.bound_to, a.title, show=a.footer, key_display=a.key_display)
+
+
+def screen_bindings(read_only: bool) -> list[Binding]:
+    """Keys that work in every view: the dashboard screen binds them (a dialog on top silences them)."""
+    return [binding(a) for a in ACTIONS if a.views == ALL and not (a.mutates and read_only)]
+
+
+def view_bindings(view: str, read_only: bool) -> list[Binding]:
+    """One view's own keys; what changes things is not bound at all when read-only (as k9s does)."""
+    return [binding(a) for a in ACTIONS
+            if a.views != ALL and view in a.views and not (a.mutates and read_only)]
 
 
 def method_name(action: Action) -> str:

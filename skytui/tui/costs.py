@@ -12,6 +12,7 @@ from skytui.tui import model
 
 if TYPE_CHECKING:
     from skytui.core.costs import Report, UsageInterval
+    from skytui.core.costs.accounting import CostRow
     from skytui.store import Store
 
 WINDOW_DAYS = 30
@@ -57,18 +58,27 @@ class CostView:
         return (f"by {self.by} (g: next grouping, E: export) · last {WINDOW_DAYS} days · "
                 f"amounts in {CURRENCY}{estimate}")
 
-    def figures(self) -> str:
+    def title_lines(self, width: int = 0) -> str:
+        """The title laid out for `width`: broken between its parts, never inside one."""
+        return fit(self.title().split(" · "), width)
+
+    def figures(self, width: int = 0) -> str:
+        """The figures, ` · ` between them, wrapped between figures (never inside one) to `width`."""
         if self.problem:
             return self.problem
         autostop = f"${self.autostop_saved:,.2f}"
         if self.autostop_disk:
             autostop += f" (disks still cost ${self.autostop_disk:,.2f})"
-        return (f"today ${self.today:,.2f} · this month ${self.month:,.2f} · spending ${self.rate:,.2f}/h now · "
-                f"last {WINDOW_DAYS} days ${self.total:,.2f} · spot saved ${self.spot_savings:,.2f} · "
-                f"autostop saved {autostop} over {self.autostop_stops} stop(s)")
+        parts = [f"today ${self.today:,.2f}", f"this month ${self.month:,.2f}", f"spending ${self.rate:,.2f}/h now",
+                 f"last {WINDOW_DAYS} days ${self.total:,.2f}", f"spot saved ${self.spot_savings:,.2f}",
+                 f"autostop saved {autostop} over {self.autostop_stops} stop(s)"]
+        return fit(parts, width)
 
-    def chart(self, height: int = 3) -> str:
-        """Daily spend as a small bar chart, two cells per day, with the scale and the days it spans."""
+    def chart(self, height: int = 3, width: int = 0) -> str:
+        """Daily spend as a small bar chart, two cells per day, with the scale and the days it spans.
+
+        Narrow: one cell per day, and the scale and dates go on their own lines under the bars.
+        """
         if not self.daily:
             return ""
         values = [v for _, v in self.daily]
@@ -76,15 +86,36 @@ class CostView:
         steps = (len(CHART_LEVELS) - 1) * height
         heights = [round(v / top * steps) if top > 0 else 0 for v in values]
         heights = [max(h, 1) if v > 0 else h for h, v in zip(heights, values)]  # any spend shows
+        scale = f"daily spend, {CURRENCY} (top ${top:,.2f}/day)"
+        span = f"{self.daily[0][0]} … {self.daily[-1][0]}"
+        cell = 2 if not width or len(values) * 2 + 2 + max(len(scale), len(span)) <= width else 1
         lines = []
         for level in range(height - 1, -1, -1):
             base = level * (len(CHART_LEVELS) - 1)
-            cells = [CHART_LEVELS[min(max(h - base, 0), len(CHART_LEVELS) - 1)] * 2 for h in heights]
+            cells = [CHART_LEVELS[min(max(h - base, 0), len(CHART_LEVELS) - 1)] * cell for h in heights]
             lines.append("".join(cells))
-        scale = f"daily spend, {CURRENCY} (top ${top:,.2f}/day)"
-        lines[0] += f"  {scale}"
-        lines[-1] += f"  {self.daily[0][0]} … {self.daily[-1][0]}"
+        if cell == 2:
+            lines[0] += f"  {scale}"
+            lines[-1] += f"  {span}"
+        else:
+            lines += [fit([scale, span], width)]
         return "\n".join(lines)
+
+
+def fit(parts: list[str], width: int, sep: str = " · ") -> str:
+    """Join `parts` with `sep`, starting a new line where the next part would pass `width` (0: one line)."""
+    if not width:
+        return sep.join(parts)
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        if line and len(line) + len(sep) + len(part) > width:
+            lines.append(line)
+            line = part
+        else:
+            line = f"{line}{sep}{part}" if line else part
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def intervals_for(store: Store, now: float) -> list[UsageInterval]:
@@ -97,38 +128,71 @@ def intervals_for(store: Store, now: float) -> list[UsageInterval]:
 
 
 def load_costs(store: Store, now: float, by: str) -> CostView:
-    """Spend of the last WINDOW_DAYS days grouped `by`, with the figures above the table."""
+    """Spend of the last WINDOW_DAYS days grouped `by`, with the figures above the table.
+
+    SQLite sums the window (skytui.tui.costs_sql); only the intervals of nodes that autostopped
+    are read into Python, for the autostop savings.
+    """
     try:
-        from skytui.core.costs import (
-            autostop_savings,
-            build_report,
-            spend_rate,
-            spend_today_and_month,
-        )
-        from skytui.core.costs.accounting import daily_costs
+        from skytui.core.costs import autostop_savings, spend_today_and_month
+        from skytui.core.costs.accounting import CostRow, sum_rows
     except ImportError:
         return CostView(by, {}, problem="cost accounting is not installed in this build")
     from skytui.core.costs.units import day_of, micro_to_decimal, month_bounds_ms, to_ms
+    from skytui.tui import costs_sql
 
-    intervals = intervals_for(store, now)
     since = now - WINDOW_DAYS * DAY_S
-    report = build_report(intervals, since=since, by=by, now=now)
-    daily = daily_costs(report.items)
+    by_group, by_day = costs_sql.summed(store, since, now, by)
+    days = sorted(by_day.items())  # type: ignore[type-var]
+    daily = {day_of(d * costs_sql.MS_PER_DAY): amounts[2] for d, (amounts, _s) in days}
+    found = [(day_of(d * costs_sql.MS_PER_DAY), amounts, sources) for d, (amounts, sources) in days] \
+        if by == "day" else [(str(g), amounts, sources) for g, (amounts, sources) in by_group.items()]
+    rows = []
+    for key, (hours, gpu_hours, cost, on_demand, disk, items), sources in found:
+        row = CostRow(key, hours, gpu_hours, cost, on_demand, disk, items, any("estimate" in s for s in sources),
+                      set(sources))
+        rows.append(row)
+    rows.sort(key=(lambda r: r.key) if by == "day" else (lambda r: (-r.cost_micro, r.key)))
+    total = sum_rows(rows)
     month_start = month_bounds_ms(to_ms(now))[0]
     if month_start >= to_ms(since):
-        # The month's days are whole days of the window: sum them rather than price every interval again.
+        # The month's days are whole days of the window: sum them rather than price the month again.
         first, today_text = day_of(month_start), day_of(to_ms(now))
         month = micro_to_decimal(sum(v for d, v in daily.items() if d >= first))
         today = micro_to_decimal(daily.get(today_text, 0))
-    else:
-        today, month = spend_today_and_month(intervals, now)
-    saved = autostop_savings(intervals, now=now, since=since)
+    else:  # the 31st: the month began before the window
+        today, month = spend_today_and_month(intervals_for(store, now), now)
+    saved = autostop_savings(autostopped_intervals(store, now), now=now, since=since)
     return CostView(
-        by, report_rows(report), daily=last_days(daily, now), today=today, month=month,
-        rate=float(spend_rate(intervals, now)["total"]),  # type: ignore[arg-type]
-        total=report.total.cost, spot_savings=report.total.savings, autostop_saved=saved.saved,
+        by, report_rows_of(rows, total), daily=last_days(daily, now), today=today, month=month,
+        rate=costs_sql.open_spend_micro(store, now) / 1e6,
+        total=total.cost, spot_savings=total.savings, autostop_saved=saved.saved,
         autostop_disk=saved.disk_cost, autostop_stops=saved.stops,
-        estimate_sources=tuple(report.estimate_sources))
+        estimate_sources=tuple(sorted(s for s in total.estimate_sources if "estimate" in s)))
+
+
+def autostopped_intervals(store: Store, now: float) -> list[UsageInterval]:
+    """What intervals_for reads, of nodes that ever autostopped only (all the savings need)."""
+    from skytui.core.costs.from_store import COLUMNS
+    from skytui.core.costs.model import UsageInterval
+    from skytui.core.costs.units import month_bounds_ms, to_ms
+    from skytui.tui.costs_sql import autostop_nodes_clause
+
+    since = min(now - WINDOW_DAYS * DAY_S, month_bounds_ms(to_ms(now))[0] / 1000)
+    spot = COLUMNS.index("spot")
+    cur = store.db.conn.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM usage_intervals WHERE (ended_at IS NULL OR ended_at > ?)"
+        f" AND {autostop_nodes_clause()} ORDER BY id", (since,))
+    return [UsageInterval.trusted((*r[:spot], r[spot] == 1, *r[spot + 1:])) for r in cur]
+
+
+def report_rows_of(rows: list[CostRow], total: CostRow) -> dict[str, model.Row]:
+    """One row per group, then the totals row (pinned last whatever the sort)."""
+    out: dict[str, model.Row] = {}
+    for c in rows:
+        out[c.key] = _row(c.key, c.key, c)
+    out[TOTAL_KEY] = _row(TOTAL_KEY, f"TOTAL ({len(rows)})", total, pinned=True)
+    return out
 
 
 def report_rows(report: Report) -> dict[str, model.Row]:

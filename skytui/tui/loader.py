@@ -12,6 +12,7 @@ from skytui.tui.costs import CostView, load_costs
 EVENTS_KEPT = 2000  # the Events view keeps the newest this many; older ones stay in the store
 # Open intervals accrue cost by the minute; other store writes (events, jobs) change no cost.
 COSTS_STALE_S = 60.0
+CLOCK_TICK_S = 30.0  # uptimes and durations have minute resolution: redraw them this often
 
 
 @dataclass
@@ -115,7 +116,7 @@ class Loader:
         if len(self._events) > EVENTS_KEPT:
             for key in list(self._events)[: len(self._events) - EVENTS_KEPT]:
                 del self._events[key]
-        return dict(self._events)
+        return dict(reversed(self._events.items()))  # newest first
 
 
 def job_counts(store: Store) -> dict[str, int]:

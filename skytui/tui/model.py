@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from skytui.core import units_text
+
 # Statuses map to theme colours by meaning, so every theme colours them consistently.
 STATUS_TONE: dict[str, str] = {
     "UP": "success", "RUNNING": "success", "SUCCEEDED": "success",
@@ -30,6 +32,7 @@ class Column:
     key: str
     label: str
     tone: Callable[[str], str | None] | None = None
+    priority: int = 0  # 0: always shown; higher ones are left out first when the terminal is narrow
 
 
 @dataclass(frozen=True)
@@ -54,23 +57,23 @@ def _event_tone(value: str) -> str | None:
 
 
 CLUSTER_COLUMNS = (
-    Column("name", "NAME"), Column("where", "CLOUD/REGION/ZONE"), Column("status", "STATUS", _status_tone),
-    Column("resources", "RESOURCES"), Column("spot", "SPOT"), Column("uptime", "UPTIME"),
-    Column("price", "$/H"), Column("autostop", "AUTOSTOP"), Column("owner", "OWNER"),
+    Column("name", "NAME"), Column("where", "CLOUD/REGION/ZONE", priority=1), Column("status", "STATUS", _status_tone),
+    Column("resources", "RESOURCES"), Column("spot", "SPOT", priority=2), Column("uptime", "UPTIME", priority=1),
+    Column("price", "$/H"), Column("autostop", "AUTOSTOP", priority=2), Column("owner", "OWNER", priority=3),
 )
 JOB_COLUMNS = (
     Column("id", "ID"), Column("name", "NAME"), Column("status", "STATUS", _status_tone),
-    Column("recoveries", "RECOVERIES"), Column("cluster", "CLUSTER"), Column("region", "REGION"),
-    Column("duration", "DURATION"), Column("last_event", "LAST EVENT"),
+    Column("recoveries", "RECOVERIES", priority=1), Column("cluster", "CLUSTER"), Column("region", "REGION", priority=2),
+    Column("duration", "DURATION", priority=1), Column("last_event", "LAST EVENT", priority=3),
 )
 EVENT_COLUMNS = (
     Column("time", "TIME"), Column("kind", "KIND", _event_tone), Column("cluster", "CLUSTER"),
-    Column("job", "JOB"), Column("message", "WHAT HAPPENED"), Column("reason", "REASON"),
+    Column("job", "JOB", priority=2), Column("message", "WHAT HAPPENED"), Column("reason", "REASON", priority=1),
 )
 COST_COLUMNS = (
-    Column("key", "CLUSTER"), Column("hours", "NODE HOURS"), Column("gpu_hours", "GPU HOURS"),
-    Column("cost", "COST USD"), Column("on_demand", "ON-DEMAND USD"), Column("savings", "SPOT SAVED USD"),
-    Column("prices", "PRICES"),
+    Column("key", "CLUSTER"), Column("hours", "NODE HOURS"), Column("gpu_hours", "GPU HOURS", priority=1),
+    Column("cost", "COST USD"), Column("on_demand", "ON-DEMAND USD", priority=2), Column("savings", "SPOT SAVED USD", priority=1),
+    Column("prices", "PRICES", priority=3),
 )
 
 
@@ -81,29 +84,15 @@ def _gpu_state_tone(value: str) -> str | None:
 
 
 GPU_COLUMNS = (
-    Column("cluster", "CLUSTER"), Column("node", "NODE"), Column("gpu", "GPU"), Column("util", "UTIL"),
-    Column("memory", "MEMORY"), Column("temp", "TEMP"), Column("power", "POWER"), Column("procs", "PROCS"),
-    Column("recent", "LAST 15 MIN"), Column("state", "STATE", _gpu_state_tone), Column("price", "$/H"),
+    Column("cluster", "CLUSTER"), Column("node", "NODE", priority=1), Column("gpu", "GPU"), Column("util", "UTIL"),
+    Column("memory", "MEMORY"), Column("temp", "TEMP", priority=2), Column("power", "POWER", priority=2), Column("procs", "PROCS", priority=3),
+    Column("recent", "LAST 15 MIN"), Column("state", "STATE", _gpu_state_tone), Column("price", "$/H", priority=1),
 )
 LONG_TEXT = 60  # messages are cut here so one long line cannot widen a table forever
 
 
-def duration(seconds: float | None) -> str:
-    """`3d4h`, `2h05m`, `7m`: minute resolution, so a live table doesn't flicker every second."""
-    if seconds is None or seconds < 0:
-        return "-"
-    minutes = int(seconds // 60)
-    days, rem = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rem, 60)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{mins:02d}m"
-    return f"{mins}m"
-
-
-def money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
+duration = units_text.duration  # one duration and one money for the CLI and the dashboard
+money = units_text.money
 
 
 def clock_time(ts: float) -> str:

@@ -54,6 +54,13 @@ def fmt_micro(value: int) -> str:
     return f"{sign}{whole}.{frac:06d}"
 
 
+def fmt_cents(value: int) -> str:
+    """Integer micro-units rounded half-up to 2 places for people ("0.32"); data formats keep all 6."""
+    cents = (abs(value) + 5_000) // 10_000
+    whole, frac = divmod(cents, 100)
+    return f"{'-' if value < 0 and cents else ''}{whole}.{frac:02d}"
+
+
 def micro_to_decimal(value: int) -> Decimal:
     """Integer micro-units as an exact Decimal with 6 places."""
     return Decimal(value).scaleb(-6)

@@ -38,10 +38,7 @@ def submit_pipeline(core: Core, tasks: list[Task], *, name: str | None = None) -
     base = job_name_for(Task(name=name or tasks[0].name, source=tasks[0].source), name)
     for i, task in enumerate(tasks, 1):
         where = f"{task.source or 'pipeline'} stage {i}"
-        missing = task.missing_envs()
-        if missing:
-            raise SkytuiError(f"{where}: envs {', '.join(missing)} have no value",
-                              "give them with --env NAME=VALUE")
+        task.require_filled(where)
         if not task.run:
             raise SkytuiError(f"{where}: a managed job needs a `run` command",
                               "add `run:` to that task")

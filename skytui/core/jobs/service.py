@@ -42,10 +42,7 @@ def submit(core: Core, task: Task, *, name: str | None = None) -> int:
     """Queue a managed job; the watcher launches it, recovers it and tears it down at the end."""
     from skytui.core.launcher import make_plan
 
-    missing = task.missing_envs()
-    if missing:
-        raise SkytuiError(f"{task.source or 'task'}: envs {', '.join(missing)} have no value",
-                          "give them with --env NAME=VALUE")
+    task.require_filled()
     if not task.run:
         raise SkytuiError(f"{task.source or 'task'}: a managed job needs a `run` command",
                           "add `run:` to the task file")

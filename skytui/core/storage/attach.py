@@ -91,7 +91,7 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
 
 
 def _check_plan_time(task: Task, m: StorageMount) -> None:
-    if m.store == "local":
+    if m.store == "local" and not m.pending:
         try:
             local.resolve(m.bucket, m.sub_path)
         except ValueError as e:
@@ -106,6 +106,8 @@ def describe_mounts(task: Task) -> list[str]:
         how = {"COPY": "copied at launch", "MOUNT": "mounted",
                "MOUNT_CACHED": "mounted (cached)"}[m.mode]
         url = m.url() if m.store else f"{m.bucket} (the store of the cloud it runs on)"
+        if m.pending:  # the name is not known yet: say what gives it, not a made-up URL
+            url = f"a bucket named by {m.pending}" + (f" ({m.store})" if m.store else "")
         if not m.named:
             life = "yours: never deleted"
         elif m.persistent:
@@ -124,6 +126,9 @@ async def attach(core: Core, cluster: Cluster, nodes: list[Node], task: Task) ->
         return
     core.progress("storage", f"attaching {len(task.storage_mounts)} bucket(s) on {len(nodes)} node(s)",
                   cluster=cluster.name, record=False)
+    for m in task.storage_mounts.values():  # launch() refuses these first; never mount a guess
+        if m.pending:
+            raise _fail(task, m, f"{m.pending} must be given first", "fill it in, then launch")
     for m in task.storage_mounts.values():  # checked here, not in the plan: a dry run may be
         if m.upload is not None and not Path(m.upload).expanduser().exists():  # elsewhere
             raise _fail(task, m, f"source {m.upload!r} does not exist on this machine",

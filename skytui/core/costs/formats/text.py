@@ -1,4 +1,7 @@
-"""Human-readable cost reports: a plain terminal table and a Markdown table for PRs."""
+"""Human-readable cost reports: a plain terminal table and a Markdown table for PRs.
+
+Amounts and hours are rounded to 2 places (cents) here; CSV, JSON and FOCUS keep all 6.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from skytui.core.costs.accounting import CostRow
 from skytui.core.costs.formats.common import GROUP_TITLES, notes, title
-from skytui.core.costs.units import fmt_micro
+from skytui.core.costs.units import fmt_cents
 
 if TYPE_CHECKING:
     from skytui.core.costs.report import Report
@@ -24,18 +27,18 @@ def _note(row: CostRow) -> str:
     if row.estimate:
         parts.append("estimate")
     if row.disk_cost_micro:
-        parts.append(f"disk {fmt_micro(row.disk_cost_micro)}")
+        parts.append(f"disk {fmt_cents(row.disk_cost_micro)}")
     return ", ".join(parts)
 
 
 def _cells(row: CostRow, label: str) -> list[str]:
     return [
         label,
-        fmt_micro(row.hours_micro),
-        fmt_micro(row.gpu_hours_micro),
-        fmt_micro(row.cost_micro),
-        fmt_micro(row.on_demand_micro),
-        fmt_micro(row.savings_micro),
+        fmt_cents(row.hours_micro),
+        fmt_cents(row.gpu_hours_micro),
+        fmt_cents(row.cost_micro),
+        fmt_cents(row.on_demand_micro),
+        fmt_cents(row.savings_micro),
         _note(row),
     ]
 
