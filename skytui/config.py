@@ -20,6 +20,7 @@ from skytui.config_model import (
 )
 from skytui.errors import ConfigError
 from skytui.names import USER_NAME_RE
+from skytui.settings import keys_under
 
 if TYPE_CHECKING:
     from skytui.yamlsrc import Source
@@ -28,9 +29,8 @@ CLOUDS = ("aws", "gcp", "local")
 STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
 # key -> (type check, description) for the flat settings; nested sections are handled below.
-_TOP = ("clouds", "allowed_regions", "private_ips_only", "ssh_user", "autostop", "recovery",
-        "watcher", "dashboard", "telemetry", "theme", "local", "aws", "gcp", "ssh_proxy", "nearest",
-        "retention", "notify", "budget")
+# The keys each section accepts come from the one declaration of every setting.
+_TOP = keys_under("")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -86,14 +86,13 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
     if "theme" in data:
         kw["theme"] = v.string("theme", data["theme"])
     if "autostop" in data:
-        a = v.section("autostop", data["autostop"], ("idle_minutes", "down"))
+        a = v.section("autostop", data["autostop"], keys_under("autostop"))
         if "idle_minutes" in a:
             kw["autostop_idle_minutes"] = v.integer("autostop.idle_minutes", a["idle_minutes"], minimum=0)
         if "down" in a:
             kw["autostop_down"] = v.boolean("autostop.down", a["down"])
     if "recovery" in data:
-        r = v.section("recovery", data["recovery"], ("strategy", "max_restarts_on_errors", "backoff_seconds",
-                                                     "backoff_max_seconds", "no_resource_timeout_seconds"))
+        r = v.section("recovery", data["recovery"], keys_under("recovery"))
         if "strategy" in r and r["strategy"] is not None:
             s = v.string("recovery.strategy", r["strategy"]).upper()
             if s not in STRATEGIES:
@@ -109,28 +108,28 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
             if key in r:
                 kw[target] = v.number(f"recovery.{key}", r[key], minimum=0)
     if "watcher" in data:
-        w = v.section("watcher", data["watcher"], ("poll_seconds",))
+        w = v.section("watcher", data["watcher"], keys_under("watcher"))
         if "poll_seconds" in w:
             kw["watcher_poll_seconds"] = v.number("watcher.poll_seconds", w["poll_seconds"], minimum=0.05)
     if "dashboard" in data:
-        d = v.section("dashboard", data["dashboard"], ("provider_refresh_seconds",))
+        d = v.section("dashboard", data["dashboard"], keys_under("dashboard"))
         if "provider_refresh_seconds" in d:
             kw["provider_refresh_seconds"] = v.number("dashboard.provider_refresh_seconds",
                                                       d["provider_refresh_seconds"], minimum=1)
     if "telemetry" in data:
-        t = v.section("telemetry", data["telemetry"], ("interval_seconds",))
+        t = v.section("telemetry", data["telemetry"], keys_under("telemetry"))
         if "interval_seconds" in t:
             kw["telemetry_interval_seconds"] = v.number("telemetry.interval_seconds", t["interval_seconds"],
                                                         minimum=0.5)
     if "local" in data:
         kw["local"] = _local(v, data["local"])
     if "aws" in data:
-        a = v.section("aws", data["aws"], ("profile", "endpoint_url"))
+        a = v.section("aws", data["aws"], keys_under("aws"))
         kw["aws"] = AwsSettings(
             profile=None if a.get("profile") is None else v.string("aws.profile", a["profile"]),
             endpoint_url=None if a.get("endpoint_url") is None else v.url("aws.endpoint_url", a["endpoint_url"]))
     if "gcp" in data:
-        g = v.section("gcp", data["gcp"], ("project", "endpoint", "ssh_port"))
+        g = v.section("gcp", data["gcp"], keys_under("gcp"))
         project = None if g.get("project") is None else v.string("gcp.project", g["project"])
         if project is not None and not _GCP_PROJECT.fullmatch(project):
             raise v.bad("gcp.project", f"{project!r} is not a GCP project id",
@@ -148,7 +147,7 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
     if "notify" in data:
         kw["notify"] = _notify(v, data["notify"])
     if "budget" in data:
-        b = v.section("budget", data["budget"], ("hourly_usd", "monthly_usd"))
+        b = v.section("budget", data["budget"], keys_under("budget"))
         kw["budget"] = BudgetSettings(**{k: v.number(f"budget.{k}", b[k], minimum=0)
                                          for k in ("hourly_usd", "monthly_usd") if b.get(k) is not None})
     return Config(**kw)
@@ -187,7 +186,7 @@ def _nearest(v: _Validator, raw: Any, local: LocalSettings | None) -> Any:
     from skytui.catalog.places import known_regions
     from skytui.config_model import NearestSettings
 
-    n = v.section("nearest", raw, ("urls", "ttl_hours", "prefer_cheaper_share", "probe_seconds"))
+    n = v.section("nearest", raw, keys_under("nearest"))
     kw: dict[str, Any] = {}
     if "urls" in n:
         urls = {}
@@ -221,7 +220,7 @@ def _nearest(v: _Validator, raw: Any, local: LocalSettings | None) -> Any:
 
 def _retention(v: _Validator, raw: Any) -> dict[str, Any]:
     """`retention: {events_days, gpu_minutes_days}`; 0 keeps everything."""
-    r = v.section("retention", raw, ("events_days", "gpu_minutes_days"))
+    r = v.section("retention", raw, keys_under("retention"))
     out: dict[str, Any] = {}
     for key in ("events_days", "gpu_minutes_days"):
         if key in r:
@@ -230,7 +229,7 @@ def _retention(v: _Validator, raw: Any) -> dict[str, Any]:
 
 
 def _notify(v: _Validator, raw: Any) -> NotifySettings:
-    n = v.section("notify", raw, ("webhook", "desktop", "gpu_idle_minutes", "timeout_seconds"))
+    n = v.section("notify", raw, keys_under("notify"))
     kw: dict[str, Any] = {}
     if n.get("webhook") is not None:
         url = v.string("notify.webhook", n["webhook"])
@@ -248,8 +247,7 @@ def _notify(v: _Validator, raw: Any) -> NotifySettings:
 
 
 def _local(v: _Validator, raw: Any) -> LocalSettings:
-    loc = v.section("local", raw, ("regions", "capacity", "spot_preemptions_per_hour", "prices",
-                                   "preemption_notice_seconds"))
+    loc = v.section("local", raw, keys_under("local"))
     kw: dict[str, Any] = {}
     if "regions" in loc:
         regions = v.mapping("local.regions", loc["regions"])
@@ -279,7 +277,7 @@ def _local(v: _Validator, raw: Any) -> LocalSettings:
         kw["preemption_notice_seconds"] = v.number("local.preemption_notice_seconds",
                                                    loc["preemption_notice_seconds"], minimum=0)
     if "prices" in loc:
-        pr = v.section("local.prices", loc["prices"], ("vcpu_hour", "gib_hour", "gpu_hour", "spot_ratio"))
+        pr = v.section("local.prices", loc["prices"], keys_under("local.prices"))
         pkw: dict[str, Any] = {}
         for key in ("vcpu_hour", "gib_hour", "spot_ratio"):
             if key in pr:

@@ -27,6 +27,17 @@ def canonical(name: str, extra: tuple[str, ...] = ()) -> str | None:
     return None
 
 
+# Real accelerators that skytui's bundled AWS/GCP catalog does not carry, so that a name
+# among them is never "corrected" into a different GPU (A10 is not A10G).
+OTHER_ACCELERATORS = frozenset(n.lower() for n in (
+    "A10", "A40", "A6000", "A5000", "A4000", "L40", "K80", "M60", "K520", "P40",
+    "MI300", "MI300X", "MI325X", "MI250", "MI250X", "MI210", "MI100", "RTX4090", "RTX3090",
+    "RTX6000", "RTXPRO6000", "RTX6000-Ada", "B100", "GB200", "GH200", "H100-80GB", "H20",
+    "Gaudi", "Gaudi2", "Gaudi3", "Inferentia", "Inferentia2", "Trainium", "Trainium2",
+    "T4g", "Radeon", "A2", "A16", "L20",
+))
+
+
 def _squash(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
@@ -37,8 +48,6 @@ def closest(name: str, extra: tuple[str, ...] = ()) -> str | None:
     A real accelerator of another kind is never "corrected" (A10 is not A10G), so a name
     that is itself a real accelerator gets no hint.
     """
-    from skytui.task.compat import OTHER_ACCELERATORS
-
     folded_name = name.strip().lower()
     if not folded_name or folded_name in OTHER_ACCELERATORS or folded_name.startswith("tpu"):
         return None

@@ -10,27 +10,6 @@ from typing import Any
 from skytui.errors import SkytuiError
 
 
-def run(args: argparse.Namespace) -> int:
-    action = args.action
-    if action is None:
-        return queue(args)
-    if action.isdigit():
-        return show(int(action))
-    if action == "launch":
-        return launch(args)
-    if action == "cancel":
-        return cancel(args)
-    if action == "logs":
-        return logs(args)
-    raise SkytuiError(f"jobs: unknown action {action!r}", "use launch, cancel, logs, or a job id")
-
-
-def _job_id(args: argparse.Namespace) -> int:
-    if len(args.args) != 1 or not args.args[0].isdigit():
-        raise SkytuiError(f"jobs {args.action} needs one job id", f"e.g. skytui jobs {args.action} 3")
-    return int(args.args[0])
-
-
 def queue(args: argparse.Namespace) -> int:
     from skytui.cli.output import table
     from skytui.core.context import Core
@@ -48,6 +27,11 @@ def queue(args: argparse.Namespace) -> int:
                   r["attempts"], _duration(r["duration_s"]), r["last_event"]) for r in rows]))
     _say_who_watches()
     return 0
+
+
+def show_job(args: argparse.Namespace) -> int:
+    """`skytui jobs show ID` (or `skytui jobs ID`)."""
+    return show(args.job_id)
 
 
 def show(job_id: int) -> int:
@@ -106,15 +90,13 @@ def launch(args: argparse.Namespace) -> int:
     from skytui.core.jobs import submit
     from skytui.core.watcher import lock_holder
 
-    if len(args.args) != 1:
-        raise SkytuiError("jobs launch needs one task file", "e.g. skytui jobs launch train.yaml --spot")
-    if _is_pipeline(args.args[0]):
+    if _is_pipeline(args.task):
         from skytui.task.loader import load_pipeline
 
-        pipe = load_pipeline(args.args[0], env_overrides=parse_envs(args.env))
+        pipe = load_pipeline(args.task, env_overrides=parse_envs(args.env))
         if pipe.is_chain:
             return launch_pipeline(args, pipe)
-    task = resources.apply(load_task_arg(args.args[0], parse_envs(args.env)), overrides(args))
+    task = resources.apply(load_task_arg(args.task, parse_envs(args.env)), overrides(args))
     if getattr(args, "dry_run", False):
         from skytui.cli.commands import print_plan
 
@@ -190,7 +172,7 @@ def cancel(args: argparse.Namespace) -> int:
     from skytui.core.watcher import lock_holder
     from skytui.core.watcher.loop import cancel_now
 
-    job_id = _job_id(args)
+    job_id: int = args.job_id
 
     async def go(core: Any) -> str:
         job = request_cancel(core, job_id)
@@ -210,6 +192,6 @@ def logs(args: argparse.Namespace) -> int:
     from skytui.cli.commands import run_core, write_out
     from skytui.core.jobs import stream_job_logs
 
-    job_id = _job_id(args)
+    job_id: int = args.job_id
     return run_core(lambda core: stream_job_logs(core, job_id, follow=args.follow, on_output=write_out),
                     progress=False)

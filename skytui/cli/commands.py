@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from skytui.cli.output import StageLog, confirm, money, table
 from skytui.core.context import Core
-from skytui.errors import NotAvailableYet, SkytuiError
+from skytui.errors import SkytuiError
 from skytui.task.fields import ENV_NAME
 from skytui.task.spec import Task
 
@@ -52,7 +52,7 @@ def parse_envs(items: list[str]) -> dict[str, str]:
 def load_task_arg(path: str | None, envs: dict[str, str]) -> Task:
     if not path:
         return Task(envs=dict(envs))
-    from skytui.task import load_task
+    from skytui.task.loader import load_task
 
     if not os.path.exists(path):
         raise SkytuiError(f"{path}: no such task file", "check the path")
@@ -167,7 +167,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         raise SkytuiError("dev --json prints the choice only", "use it with --dry-run")
     name = args.name or f"dev-{_user_slug()}"
     validate_name(name)
-    task = resources.apply(Task(name=name, envs=parse_envs(args.env)), overrides(args))
+    task = resources.apply(Task(name=name, envs={**parse_envs(args.env)}), overrides(args))
     core = Core()
     existing = None if args.dry_run else core.store.cluster(name)
     if existing is not None and existing.status == "UP":
@@ -235,7 +235,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
         words = ([args.task] if args.task else []) + cmd
         if not words:
             raise SkytuiError("exec needs a task file or a command", f"e.g. skytui exec {args.name} -- nvidia-smi")
-        task = Task(run=" ".join(words) if len(words) == 1 else shlex.join(words), envs=envs)
+        task = Task(run=" ".join(words) if len(words) == 1 else shlex.join(words), envs={**envs})
     res = run_core(lambda core: exec_on(core, args.name, task, detach=args.detach_run, on_output=write_out),
                    progress=False)
     if args.detach_run:
@@ -244,30 +244,6 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 
 # -- status / logs / ssh ------------------------------------------------------------------------
-def cmd_status(args: argparse.Namespace) -> int:
-    from skytui.core.status import cluster_dict
-
-    if args.refresh:
-        from skytui.core.refresh import refresh_all
-
-        run_core(lambda core: refresh_all(core), progress=False)
-    core = Core()
-    rows = [cluster_dict(r) for r in core.store.cluster_rows(include_terminated=args.all)
-            if not args.names or r["name"] in args.names]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print("No clusters. Launch one: skytui launch examples/hello.yaml -c hello  (or `skytui dev`)")
-        return 0
-    print(table(["NAME", "CLOUD", "REGION/ZONE", "STATUS", "RESOURCES", "SPOT", "$/H", "AUTOSTOP", "JOB"],
-                [(r["name"], r["cloud"], f"{r['region']}/{r['zone']}", r["status"],
-                  f"{r['num_nodes']}x {r['accelerators'] or r['instance_type']}",
-                  "yes" if r["spot"] else "no", money(r["price_per_hour"]),
-                  f"{r['autostop_minutes']}m" if r["autostop_minutes"] else "-", r["job_id"]) for r in rows]))
-    return 0
-
-
 def cmd_logs(args: argparse.Namespace) -> int:
     from skytui.core.clusters import get_cluster
     from skytui.core.logs import stream_cluster_job
@@ -324,7 +300,9 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
         confirm(f"Tear down {', '.join(names)}? Their disks and anything on them are deleted.", args.yes)
     elif args.command == "stop":
         confirm(f"Stop {', '.join(names)}? Running jobs end; disks are kept.", args.yes)
-    verb = {"stop": clusters.stop, "start": clusters.start, "down": clusters.down}[args.command]
+    verbs: dict[str, Callable[[Core, str], Awaitable[object]]] = {
+        "stop": clusters.stop, "start": clusters.start, "down": clusters.down}
+    verb = verbs[args.command]
     purge = bool(getattr(args, "purge", False))
     failed: list[SkytuiError] = []
 
@@ -423,30 +401,3 @@ def cmd_local(args: argparse.Namespace) -> int:
 
     notice = core.config.local.preemption_notice_seconds if args.notice is None else args.notice
     return preempt_with_notice(cloud, victims, notice)
-
-
-def not_yet(what: str) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        raise NotAvailableYet(f"`skytui {what}` is not available yet in this version",
-                              "it is being built; see the README's roadmap")
-    return handler
-
-
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "launch": cmd_launch, "dev": cmd_dev, "exec": cmd_exec, "status": cmd_status, "logs": cmd_logs,
-    "ssh": cmd_ssh, "stop": cmd_lifecycle, "start": cmd_lifecycle, "down": cmd_lifecycle,
-    "autostop": cmd_autostop, "show-gpus": cmd_show_gpus, "check": cmd_check, "local": cmd_local,
-}
-
-
-def dispatch(args: argparse.Namespace) -> int:
-    handler = HANDLERS.get(args.command)
-    if handler is None:
-        import importlib
-
-        try:
-            module = importlib.import_module(f"skytui.cli.cmd_{args.command.replace('-', '_')}")
-            handler = module.run
-        except ModuleNotFoundError:
-            handler = not_yet(args.command)
-    return handler(args)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from skytui.core.context import Core
+    from skytui.core.context import Core, Progress
 
 LOG_BYTES, LOG_BACKUPS = 5 * 1024 * 1024, 3
 
@@ -54,7 +54,6 @@ def spawn_from_cli() -> tuple[str, int]:
     import subprocess
 
     from skytui.errors import SkytuiError
-
     from skytui.paths import package_parent
 
     # Started in the folder that holds this skytui (as nodes are), never the user's cwd, where
@@ -179,7 +178,11 @@ def run_foreground(*, to_stderr: bool, ready_fd: int | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         core = Core()
         # The watcher logs its own decisions; the rest (launch stages) is logged here.
-        core.listeners.append(lambda p: p.stage != "watcher" and log.info("%s: %s", p.stage, p.message))
+        def log_progress(p: Progress) -> None:
+            if p.stage != "watcher":
+                log.info("%s: %s", p.stage, p.message)
+
+        core.listeners.append(log_progress)
         sampling: list[asyncio.Task[None]] = []
 
         def on_status(s: WatcherStatus) -> None:

@@ -22,7 +22,7 @@ def run_guarded(fn: Callable[[], int]) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug of ours: keep the details, show one line
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: keep the details, show one line
         where = _log_crash()
         sys.stderr.write(f"skytui: internal error: {type(exc).__name__}: {exc} (details in {where})\n")
         return 1
@@ -63,5 +63,5 @@ def _log_crash() -> str:
             f.write(f"--- {datetime.now(timezone.utc).isoformat()} {' '.join(redacted_argv(sys.argv))}\n")
             f.write(traceback.format_exc())
         return str(path)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the crash log is best effort
         return "stderr"

@@ -12,7 +12,10 @@ from skytui.errors import SkytuiError
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [[("-" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()  # noqa: E731
+
+    def line(vals: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=False)).rstrip()
+
     return "\n".join([line(list(headers))] + [line(r) for r in cells])
 
 

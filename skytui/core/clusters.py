@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from skytui.core import launcher
 from skytui.core.context import Core
-from skytui.core.watcher.hooks import crash_point
+from skytui.core.crashpoints import crash_point
+from skytui.core.planner import Candidate, Plan
 from skytui.errors import NotFound, ProviderError, SkytuiError
 from skytui.names import validate_name, validate_new_cluster_name
 from skytui.providers.base import Instance
@@ -27,7 +28,7 @@ class LaunchOptions:
     autostop_down: bool = False
     # Reorders the plan before provisioning (dev VMs: nearest region first); None keeps the
     # planner's order, cheapest first.
-    order: Callable[[launcher.Plan], launcher.Plan] | None = None
+    order: Callable[[Plan], Plan] | None = None
 
 
 def get_cluster(core: Core, name: str) -> Cluster:
@@ -113,7 +114,7 @@ def _refuse_users_host(name: str, num_nodes: int) -> None:
                              "pick another cluster name (your own entry is kept as it is)")
 
 
-async def _bring_up(core: Core, name: str, task: Task, p: launcher.Plan, request_base: str) -> None:
+async def _bring_up(core: Core, name: str, task: Task, p: Plan, request_base: str) -> None:
     """Provision, wait for SSH, pin host keys and publish SSH names; then the cluster is UP."""
     prov = await launcher.provision(core, name, task, p, request_base=request_base)
     crash_point("launch-provisioned", 0)
@@ -140,7 +141,7 @@ async def _abandon(core: Core, name: str, exc: Exception) -> None:
                   reason="launch-failed")
     try:
         await down(core, name, reason="launch-failed")
-    except Exception as cleanup:  # report both; the first error is the one the user acts on
+    except Exception as cleanup:  # noqa: BLE001 - report both; the first error is the one the user acts on
         core.progress("failed", f"cleaning up {name} also failed: {cleanup}; run `skytui down {name}`",
                       cluster=name, reason="cleanup-failed")
 
@@ -260,8 +261,8 @@ async def start(core: Core, name: str) -> None:
     core.store.transition_cluster(name, ["STOPPED"], "UP", reason="user-started", event=f"{name} started")
 
 
-def _candidate_of(c: Cluster) -> launcher.Candidate:
-    return launcher.Candidate(c.cloud, c.region or "", c.zone, c.instance_type or "", bool(c.spot),
+def _candidate_of(c: Cluster) -> Candidate:
+    return Candidate(c.cloud, c.region or "", c.zone, c.instance_type or "", bool(c.spot),
                               (c.price_per_hour or 0) / max(1, c.num_nodes), c.num_nodes, c.accelerator,
                               c.accelerator_count, c.vcpus or 0, c.memory_gib or 0,
                               (c.on_demand_price_per_hour or 0) / max(1, c.num_nodes))
@@ -285,7 +286,7 @@ async def down(core: Core, name: str, *, reason: str = "user-terminated", purge:
 
         await release_cluster_buckets(core, c)  # persistent: false; before the nodes go (s3/gcs use them)
         await core.provider(c.cloud).terminate(sorted(ids))
-    except Exception as exc:  # any failure of the cloud: its instances are in an unknown state
+    except Exception as exc:  # noqa: BLE001 - any failure of the cloud: its instances are in an unknown state
         where = f"{c.cloud} {c.region or ''}".strip()
         left = ", ".join(recorded) or "none recorded; the launch may have started some"
         if not purge:

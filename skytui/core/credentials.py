@@ -8,6 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skytui.config_model import Config
 
 TIMEOUT_S = 5.0
 
@@ -59,7 +63,7 @@ def _gcp_line() -> str:
     return check(config.gcp)
 
 
-def check_all(config: object | None = None) -> list[str]:
+def check_all(config: Config | None = None) -> list[str]:
     """One line per cloud; the local cloud needs nothing. With a config, AWS asks STS."""
     lines = ["local: enabled (embedded; needs no credentials)"]
     # Off a cloud VM, boto3's instance-metadata probe would wait and retry: keep it short.
@@ -77,7 +81,7 @@ def check_all(config: object | None = None) -> list[str]:
             lines.append(fut.result(timeout=GCP_TIMEOUT_S if name == "GCP" else TIMEOUT_S))
         except FutureTimeout:
             lines.append(f"{name}: credential lookup took over {TIMEOUT_S:.0f}s; skipped")
-        except Exception as exc:  # a broken credentials file must not hide the other cloud
+        except Exception as exc:  # noqa: BLE001 - a broken credentials file must not hide the other cloud
             lines.append(f"{name}: credentials could not be read ({type(exc).__name__}: {exc})")
     pool.shutdown(wait=False, cancel_futures=True)  # never wait for a hung lookup
     return lines

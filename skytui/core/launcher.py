@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skytui.core.context import Core
+from skytui.core.nodeaddr import _address
+from skytui.core.nodeaddr import address as address
+from skytui.core.nodeaddr import ssh_user as ssh_user
 from skytui.core.planner import Candidate, Location, Plan, plan
 from skytui.errors import CapacityError, ProviderError, RemoteError, SkytuiError
 from skytui.providers.base import Instance, LaunchSpec
@@ -195,18 +198,6 @@ async def host_keys(core: Core, prov: Provisioned, instances: list[Instance],
     return keys
 
 
-def ssh_user(core: Core, cloud: str) -> str:
-    """The user to SSH in as; checked as a login name, since it is written into the SSH config."""
-    from skytui.names import validate_user_name
-
-    if core.config.ssh_user:
-        return validate_user_name(core.config.ssh_user, "config.yaml: ssh_user")
-    image_user = core.provider(cloud).ssh_user() if cloud != "local" else None  # e.g. ubuntu on AWS
-    if image_user:
-        return validate_user_name(image_user, f"{cloud}'s image user")
-    return validate_user_name(current_user(), "your login name ($LOGNAME / $USER)")
-
-
 def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> None:
     """Write the cluster's known_hosts from the keys the provider reported, then its Host blocks."""
     from skytui.core.context import ssh_dir
@@ -228,23 +219,6 @@ def pin_and_publish(core: Core, cluster: str, cloud: str, nodes: list[Node]) -> 
         for n in nodes])
     for note in notes:
         core.progress("ssh", note, cluster=cluster, reason="ssh-config")
-
-
-def address(core: Core, cluster: Cluster | str, node: Node):  # type: ignore[no-untyped-def]
-    cloud = cluster.cloud if isinstance(cluster, Cluster) else "local"
-    region = (cluster.region or "") if isinstance(cluster, Cluster) else ""
-    return _address(core, cloud, region, node.host or "127.0.0.1", int(node.port or 22),
-                    node.host_key or "", node.alias)
-
-
-def _address(core: Core, cloud: str, region: str, host: str, port: int, host_key: str, alias: str):  # type: ignore[no-untyped-def]
-    from skytui.remote.pool import NodeAddress
-
-    key_path, _ = core.user_key
-    proxy = core.config.ssh_proxy_for(cloud, region)
-    return NodeAddress(host=host, port=port, user=ssh_user(core, cloud), key_path=key_path,
-                       host_key=host_key, alias=alias, proxy_jump=proxy.jump if proxy else None,
-                       proxy_command=proxy.command if proxy else None)
 
 
 async def wait_ssh(core: Core, cluster: Cluster | str, nodes: list[Node], timeout: float = 30.0) -> None:

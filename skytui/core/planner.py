@@ -291,7 +291,7 @@ def plan(
         # the "what" filter, the costly one over every offering, runs once per distinct ask.
         what_key = (r.cloud, r.instance_type, r.accelerators, r.cpus, r.cpus_at_least,
                     r.memory, r.memory_at_least)
-        fits = what_fits.get(what_key)  # type: ignore[assignment]
+        fits = what_fits.get(what_key)
         if fits is None:
             fits = what_fits[what_key] = [o for o in offers if stages[0][1](o)]
         for _, check in stages[1:]:  # the first stage ("what") leaves few, so filter in turn

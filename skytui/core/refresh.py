@@ -28,7 +28,7 @@ async def list_regions(core: Core, regions: set[tuple[str, str]]) -> Reconciled:
     async def one(cloud: str, region: str) -> None:
         try:
             out.instances[(cloud, region)] = await core.provider(cloud).list_instances(region)
-        except Exception as exc:  # one cloud failing must not stop the others
+        except Exception as exc:  # noqa: BLE001 - one cloud failing must not stop the others
             out.errors[(cloud, region)] = str(exc)
 
     await asyncio.gather(*(one(c, r) for c, r in sorted(regions)))
@@ -56,7 +56,7 @@ async def refresh_all(core: Core) -> Reconciled:
         if c.status != "UP" or (c.cloud, c.region) in rec.errors:
             continue
         nodes = {n.instance_id for n in core.store.nodes(c.name)}
-        seen = {i.id: i for i in by_cluster.get(c.name, []) if i.id in nodes}
+        seen: dict[str | None, Instance] = {i.id: i for i in by_cluster.get(c.name, []) if i.id in nodes}
         dead = [seen.get(iid) for iid in nodes if iid not in seen or seen[iid].state == "terminated"]
         if not dead:
             continue

@@ -16,8 +16,8 @@ from typing import Literal
 
 from skytui.errors import RemoteError
 from skytui.remote.exec import exit_status_of, open_process
-from skytui.remote.marks import as_probe
 from skytui.remote.jobs import job_dir
+from skytui.remote.marks import as_probe
 from skytui.remote.pool import NodeAddress, SSHPool, is_connection_loss
 
 _CHUNK = 1 << 18

@@ -8,12 +8,15 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from skytui.errors import StateError
 from skytui.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+_T = TypeVar("_T")
 
 BUSY_TIMEOUT_S = 30.0
 # An I/O error on open (disk full, a flaky mount) is tried again this many times, then reported.
@@ -147,7 +150,7 @@ class Database:
                 conn.execute(f"PRAGMA user_version={step + 1}")
 
     @staticmethod
-    def _retry(fn):  # type: ignore[no-untyped-def]
+    def _retry(fn: Callable[[], _T]) -> _T:
         delay = 0.01
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         while True:

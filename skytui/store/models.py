@@ -18,7 +18,7 @@ JOB_TERMINAL = TERMINAL
 
 def from_row(cls: type[T], row: sqlite3.Row) -> T:
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: row[k] for k in row.keys() if k in names})  # type: ignore[call-arg]
+    return cls(**{k: row[k] for k in row.keys() if k in names})
 
 
 @dataclass

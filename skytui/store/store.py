@@ -12,7 +12,13 @@ from typing import Any
 from skytui.store.db import Database
 from skytui.store.job_states import INITIAL, check_moves
 from skytui.store.models import (
-    Attempt, Cluster, ClusterJob, Event, Job, Node, from_row,
+    Attempt,
+    Cluster,
+    ClusterJob,
+    Event,
+    Job,
+    Node,
+    from_row,
 )
 
 Clock = Callable[[], float]
@@ -21,7 +27,7 @@ Clock = Callable[[], float]
 def current_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no passwd entry (containers): fall back to a neutral owner
+    except Exception:  # noqa: BLE001 - no passwd entry (containers): fall back to a neutral owner
         return "unknown"
 
 
@@ -61,7 +67,8 @@ class Store:
 
     def events(self, *, limit: int = 500, cluster: str | None = None, job_id: int | None = None,
                after_id: int = 0) -> list[Event]:
-        where, args = ["id > ?"], [after_id]
+        where: list[str] = ["id > ?"]
+        args: list[object] = [after_id]
         if cluster is not None:
             where.append("cluster = ?")
             args.append(cluster)
@@ -75,7 +82,7 @@ class Store:
     # -- clusters -------------------------------------------------------------
     def create_cluster(self, cluster: Cluster, *, event: str | None = None) -> bool:
         """Insert a new cluster (replacing a TERMINATED one of that name); False if it exists."""
-        values = {k: v for k, v in vars(cluster).items()}
+        values = dict(vars(cluster))
         with self.db.transaction() as conn:
             row = conn.execute("SELECT status FROM clusters WHERE name = ?", (cluster.name,)).fetchone()
             if row is not None:
@@ -189,7 +196,8 @@ class Store:
         return from_row(Job, row) if row else None
 
     def jobs(self, *, statuses: Iterable[str] | None = None) -> list[Job]:
-        sql, args = "SELECT * FROM jobs", ()
+        sql = "SELECT * FROM jobs"
+        args: tuple[str, ...] = ()
         if statuses is not None:
             st = tuple(statuses)
             sql += f" WHERE status IN ({','.join('?' * len(st))})"
@@ -198,7 +206,8 @@ class Store:
 
     def job_counts(self, statuses: Iterable[str] | None = None) -> dict[str, int]:
         """Managed jobs per status, counted in SQL (the header needs it every refresh)."""
-        sql, args = "SELECT status, COUNT(*) FROM jobs", ()
+        sql = "SELECT status, COUNT(*) FROM jobs"
+        args: tuple[str, ...] = ()
         if statuses is not None:
             st = tuple(statuses)
             sql += f" WHERE status IN ({','.join('?' * len(st))})"

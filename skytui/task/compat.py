@@ -8,6 +8,10 @@ dropped with a note instead, and the task is refused only when no alternative is
 
 from __future__ import annotations
 
+# Real accelerators the bundled catalog does not carry: defined beside the catalog (whose
+# "did you mean" hints need them), named here too for the task checks.
+from skytui.catalog.accelerators import OTHER_ACCELERATORS as OTHER_ACCELERATORS
+
 # Clouds SkyPilot knows that skytui does not run on (folded); 'k8s' is Kubernetes' short name.
 OTHER_CLOUDS = frozenset((
     "azure", "oci", "lambda", "runpod", "nebius", "ibm", "scp", "vsphere", "cudo",
@@ -17,15 +21,6 @@ OTHER_CLOUDS = frozenset((
 ))
 KUBERNETES = frozenset(("kubernetes", "k8s"))
 
-# Real accelerators that skytui's bundled AWS/GCP catalog does not carry, so that a name
-# among them is never "corrected" into a different GPU (A10 is not A10G).
-OTHER_ACCELERATORS = frozenset(n.lower() for n in (
-    "A10", "A40", "A6000", "A5000", "A4000", "L40", "K80", "M60", "K520", "P40",
-    "MI300", "MI300X", "MI325X", "MI250", "MI250X", "MI210", "MI100", "RTX4090", "RTX3090",
-    "RTX6000", "RTXPRO6000", "RTX6000-Ada", "B100", "GB200", "GH200", "H100-80GB", "H20",
-    "Gaudi", "Gaudi2", "Gaudi3", "Inferentia", "Inferentia2", "Trainium", "Trainium2",
-    "T4g", "Radeon", "A2", "A16", "L20",
-))
 # AWS Neuron chips: named in messages, as the bundled catalog has no inf/trn rows.
 NEURON = frozenset(("inferentia", "inferentia2", "trainium", "trainium2"))
 

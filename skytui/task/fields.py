@@ -14,6 +14,10 @@ from skytui.task.yamlnodes import Node
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+class OutOfReach(TaskError):
+    """Every alternative of `resources:` asks for what no cloud skytui runs on has."""
+
+
 class Reader:
     """Carries the file name so every check can point at a line and column."""
 
@@ -25,8 +29,6 @@ class Reader:
     @contextmanager
     def gather(self) -> Iterator[None]:
         """Record a TaskError raised inside and go on with the next field."""
-        from skytui.task.resources import OutOfReach
-
         try:
             yield
         except OutOfReach:

@@ -8,8 +8,8 @@ from pathlib import Path
 from skytui.errors import TaskError
 from skytui.task import compat
 from skytui.task.envsub import Clash, fill_node
-from skytui.task.fields import ENV_NAME, Reader
-from skytui.task.resources import RESOURCE_FIELDS, OutOfReach, resolve_resources
+from skytui.task.fields import ENV_NAME, OutOfReach, Reader
+from skytui.task.resources import RESOURCE_FIELDS, resolve_resources
 from skytui.task.spec import GitWorkdir, Task
 from skytui.task.storage import StorageMount, is_bucket_url, read_mapping_mount, read_url_mount
 from skytui.task.yamlnodes import MAX_CHARS, Node, compose_all, line_col

@@ -11,9 +11,8 @@ from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from skytui.catalog.accelerators import KNOWN, canonical, closest
-from skytui.errors import TaskError
 from skytui.task import compat
-from skytui.task.fields import Reader
+from skytui.task.fields import OutOfReach, Reader
 from skytui.task.spec import RECOVERY_STRATEGIES, Accelerator, Autostop, JobRecovery, Resources
 from skytui.task.yamlnodes import Node
 
@@ -215,7 +214,7 @@ class _Layer:
         self.infra_given = True
         cloud = self._cloud(infra_node, field, parsed[0])
         parsed = (cloud,) + tuple(parsed[1:])
-        for name, value in zip(_LOCATION, parsed):
+        for name, value in zip(_LOCATION, parsed, strict=False):
             other = given.get(name)
             if value is not None and other is not None and value != other:
                 raise r.fail(infra_node, field,
@@ -292,10 +291,6 @@ def _infra(r: Reader, node: Node, field: str, raw: str) -> tuple[str | None, ...
 
 
 Dropped = tuple[Node, str, str]  # where, why (problem), what to do
-
-
-class OutOfReach(TaskError):
-    """Every alternative of `resources:` asks for what no cloud skytui runs on has."""
 
 
 def _accelerators(r: Reader, node: Node, field: str, extra: tuple[str, ...]

@@ -131,5 +131,5 @@ class Task:
         from dataclasses import asdict
 
         d = asdict(self)
-        d["secrets"] = {k: None for k in self.secrets}
+        d["secrets"] = dict.fromkeys(self.secrets)
         return d

@@ -240,7 +240,7 @@ class _Composer:
                 self.anchors[frame.anchor] = frame.node
             return self._attach(frame.node, stack, event)
         if isinstance(event, yaml.AliasEvent):
-            shared = self.anchors.get(event.anchor)
+            shared = None if event.anchor is None else self.anchors.get(event.anchor)
             if shared is None:
                 why = ("refers to a value that contains it" if event.anchor in self.open_anchors
                        else "has no matching '&anchor' before it")
@@ -318,7 +318,7 @@ class _Composer:
         tag = event.tag
         if tag is None or tag == "!":
             implicit = event.implicit if tag is None else (False, False)
-            tag = _RESOLVER.resolve(yaml.ScalarNode, text, implicit)
+            tag = _RESOLVER.resolve(yaml.ScalarNode, text, implicit)  # type: ignore[no-untyped-call]
         kinds = ("str", "int", "float", "bool", "null", "timestamp", "merge", "value", "binary")
         if not tag.startswith(_YAML) or tag[len(_YAML):] not in kinds:
             raise self.fail(f"YAML tag '{_tag(event.tag)}' is not supported here", "remove the tag",

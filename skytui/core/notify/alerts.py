@@ -86,7 +86,7 @@ class Alerts:
             self.after_id = max(self.after_id, e.id)
             if e.kind not in ("job", "watcher") or e.job_id is None:
                 continue
-            if e.reason == "notice" or e.reason == "preempted" and e.kind == "job":
+            if e.reason == "notice" or (e.reason == "preempted" and e.kind == "job"):
                 self.notifier.send(Alert("preemption", e.message, e.job_id, e.cluster, e.ts))
             elif e.reason == "running" and e.kind == "job":
                 job = self.store.job(e.job_id)

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from skytui.config_model import NotifySettings
@@ -41,7 +41,7 @@ class Alert:
     ts: float = field(default_factory=time.time)
 
 
-def post_json(url: str, body: dict[str, object], timeout: float) -> str | None:
+def post_json(url: str, body: Mapping[str, object], timeout: float) -> str | None:
     """POST `body` as JSON; None on a 2xx answer, else one line saying what went wrong."""
     data = json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method="POST",

@@ -31,7 +31,7 @@ def cheapest(config: Config, regions: list[Key], gpus: str | None = None) -> dic
     from skytui.catalog.accelerators import canonical
 
     want_name: str | None = None
-    want_count = 0
+    want_count: float = 0
     if gpus:
         from skytui.core.resources import parse_gpus
 

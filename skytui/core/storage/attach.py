@@ -173,7 +173,7 @@ async def _local_bucket(core: Core, cluster: Cluster, task: Task, m: StorageMoun
 
 async def _ensure_cloud_bucket(core: Core, cluster: Cluster, head: Node, m: StorageMount,
                                store: str) -> None:
-    from skytui.core.launcher import address
+    from skytui.core.nodeaddr import address
     from skytui.remote.exec import run
 
     if records.created(core.store, store, m.bucket) is not None:
@@ -194,7 +194,7 @@ async def _upload_via_head(core: Core, cluster: Cluster, head: Node, m: StorageM
                            store: str) -> None:
     """`name:` + a local `source:` on s3/gcs: send the directory to the head node, then let the
     cloud's CLI there copy it into the bucket (the node holds the credentials, not this host)."""
-    from skytui.core.launcher import address
+    from skytui.core.nodeaddr import address
     from skytui.remote.exec import run
     from skytui.remote.sync import sync_up
 
@@ -210,7 +210,7 @@ async def _upload_via_head(core: Core, cluster: Cluster, head: Node, m: StorageM
 
 async def _run_everywhere(core: Core, cluster: Cluster, nodes: list[Node], command: str,
                           m: StorageMount, store: str) -> None:
-    from skytui.core.launcher import address
+    from skytui.core.nodeaddr import address
     from skytui.remote.exec import run
 
     async def one(n: Node) -> None:
@@ -258,7 +258,7 @@ async def _release(core: Core, cluster: Cluster | None, doomed: list[records.Buc
 
 async def _delete_cloud_bucket(core: Core, cluster: Cluster | None, rec: records.BucketRecord) -> None:
     """Through a node of the cluster (its credentials made the bucket), while it is still up."""
-    from skytui.core.launcher import address
+    from skytui.core.nodeaddr import address
     from skytui.remote.exec import run
 
     nodes = core.store.nodes(cluster.name) if cluster is not None else []

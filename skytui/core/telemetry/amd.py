@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from skytui.core.telemetry.parse import GpuSample
+from skytui.core.telemetry.gpu import GpuSample
 
 AMD_NAME = "AMD GPU"
 

@@ -8,36 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from skytui.core.telemetry.gpu import GpuProcess as GpuProcess
+from skytui.core.telemetry.gpu import GpuSample as GpuSample
 from skytui.core.telemetry.probe import MARK, PROBE_FIELDS_APPS, PROBE_FIELDS_GPU
-
-
-@dataclass(frozen=True, slots=True)
-class GpuProcess:
-    """A process holding a compute context on a GPU."""
-
-    pid: int
-    name: str
-    used_memory_mib: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class GpuSample:
-    """One GPU's readings at one moment; None where the driver gave no number."""
-
-    index: int
-    name: str
-    uuid: str
-    utilization_gpu: float | None
-    utilization_memory: float | None
-    memory_used_mib: float | None
-    memory_total_mib: float | None
-    temperature_c: float | None
-    power_w: float | None
-    power_limit_w: float | None
-    mig_mode: bool = False
-    processes: tuple[GpuProcess, ...] = ()
-    notes: tuple[str, ...] = ()
-
 
 # Why a node has no GPU readings, as shown to the user.
 STATUS_TEXT = {
@@ -145,7 +118,7 @@ def _gpu_row(parts: list[str], pos: dict[str, int], row: int) -> GpuSample | Non
     notes: list[str] = []
     for field, attr in _NUMERIC.items():
         j = pos.get(field)
-        if j is None or attr in values and values[attr] is not None:
+        if j is None or (attr in values and values[attr] is not None):
             continue
         x, reason = parse_number(parts[j])
         values[attr] = x

@@ -75,7 +75,7 @@ class IdleGpu:
 
 def ssh_transport(core: Core) -> Transport:
     """Run the probe over the node's pooled SSH connection."""
-    from skytui.core.launcher import address
+    from skytui.core.nodeaddr import address
     from skytui.remote.exec import run
     from skytui.remote.marks import as_probe
 

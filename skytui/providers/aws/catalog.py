@@ -53,7 +53,7 @@ def offerings(config: Config) -> list[Offering]:
         try:
             zones[region] = zonemap.zone_names(session, region)
             spots[region] = spot_prices(session, region, sorted(types.get(region, ())))
-        except Exception as exc:  # no credentials, offline: the bundled catalog still plans
+        except Exception as exc:  # noqa: BLE001 - no credentials, offline: the bundled catalog still plans
             log.info("aws %s: using bundled zones/prices (%s)", region, exc)
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -25,7 +25,7 @@ def check(config: Config) -> str:
         ident = session.client("sts", region).get_caller_identity()
     except SkytuiError as exc:
         return f"AWS: {_plain(str(exc))}"
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any SDK failure becomes one translated line
         return f"AWS: {_plain(str(translate(exc, session, action='sts get_caller_identity', region='')))}"
     method = getattr(creds, "method", "unknown source")
     enabled = "aws" in config.clouds

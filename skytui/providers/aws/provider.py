@@ -131,7 +131,7 @@ class AwsProvider(Provider):
             return fn(*args, **kwargs)
         except SkytuiError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every SDK failure is translated to a typed error
             raise translate(exc, self.session, action=action, region=region, zone=zone) from None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -228,7 +228,7 @@ class AwsProvider(Provider):
             run["UserData"] = _user_data(env)
         out = self._call(lambda: ec2.run_instances(**run), action="run_instances",
                          region=spec.region, zone=zone)
-        iid = out["Instances"][0]["InstanceId"]
+        iid = str(out["Instances"][0]["InstanceId"])
         self._region_of[iid] = spec.region
         return iid
 
@@ -243,15 +243,15 @@ class AwsProvider(Provider):
                 try:
                     with urllib.request.urlopen("https://checkip.amazonaws.com", timeout=2) as r:
                         self._egress_cidr = f"{ipaddress.ip_address(r.read().decode().strip())}/32"
-                except Exception:  # offline or blocked: keep 0.0.0.0/0 (keys still guard SSH)
+                except Exception:  # noqa: BLE001 - offline or blocked: keep 0.0.0.0/0 (keys still guard SSH)
                     pass
         return self._egress_cidr
 
     def _by_request(self, ec2: Any, region: str, request_id: str) -> list[Instance]:
-        return [i for i in self._describe(ec2, region, Filters=[
+        return self._describe(ec2, region, Filters=[
             {"Name": f"tag:{TAG_REQUEST}", "Values": [request_id]},
             {"Name": f"tag:{TAG_USER}", "Values": [self.user]},
-            {"Name": "instance-state-name", "Values": list(_LIVE)}])]
+            {"Name": "instance-state-name", "Values": list(_LIVE)}])
 
     def _describe(self, ec2: Any, region: str, **kwargs: Any) -> list[Instance]:
         from skytui.remote import tofu
@@ -308,9 +308,10 @@ class AwsProvider(Provider):
         self._check_region(region)
         ec2 = self.ec2(region)
         # One paginated call: every state, filtered to this user's tag on the server.
-        return self._call(lambda: self._describe(
+        found: list[Instance] = self._call(lambda: self._describe(
             ec2, region, Filters=[{"Name": f"tag:{TAG_USER}", "Values": [self.user]}]),
             action="describe_instances", region=region)
+        return found
 
     def _locate(self, instance_ids: list[str]) -> dict[str, list[Instance]]:
         """Our instances among `instance_ids`, by region (ids not found anywhere are gone)."""
@@ -395,8 +396,8 @@ class AwsProvider(Provider):
                 tags = {t["Key"]: t["Value"] for t in vol.get("Tags", [])}
                 if TAG_CLUSTER in tags:  # a node's disk left unattached: its node is gone
                     _ignore_missing(ec2.delete_volume, VolumeId=vol["VolumeId"])
-        live = [i for i in self._describe(ec2, region, Filters=[
-            *user, {"Name": "instance-state-name", "Values": list(_LIVE)}])]
+        live = self._describe(ec2, region, Filters=[
+            *user, {"Name": "instance-state-name", "Values": list(_LIVE)}])
         if live:
             return
         for kp in ec2.describe_key_pairs(Filters=user).get("KeyPairs", []):
@@ -423,7 +424,7 @@ class AwsProvider(Provider):
         for inst in instances:
             try:
                 text = self.ec2(inst.region).get_console_output(InstanceId=inst.id, Latest=True).get("Output", "")
-            except Exception:  # not there yet, or not allowed: trust on first use instead
+            except Exception:  # noqa: BLE001 - not there yet, or not allowed: trust on first use instead
                 continue
             line = console_host_key(text or "")
             if line:

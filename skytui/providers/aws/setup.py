@@ -199,7 +199,7 @@ class RegionSetup:
                 raise
         with self._lock:
             self._groups[key] = gid
-        return gid
+        return str(gid)
 
 
 def _negate(date: str) -> str:

@@ -31,7 +31,8 @@ def cache_file(session: AwsSession) -> Path:
 
 def _read(path: Path) -> dict[str, dict[str, object]]:
     try:
-        return json.loads(path.read_text())
+        data: dict[str, dict[str, object]] = json.loads(path.read_text())
+        return data
     except (OSError, ValueError):
         return {}
 
@@ -40,7 +41,8 @@ def cached(session: AwsSession, region: str) -> dict[str, str] | None:
     entry = _read(cache_file(session)).get(region)
     if not entry or time.time() - float(entry.get("at", 0)) > TTL_S:  # type: ignore[arg-type]
         return None
-    return dict(entry["zones"])  # type: ignore[arg-type]
+    zones = entry.get("zones")
+    return dict(zones) if isinstance(zones, dict) else None
 
 
 def zone_names(session: AwsSession, region: str) -> dict[str, str]:
@@ -52,7 +54,7 @@ def zone_names(session: AwsSession, region: str) -> dict[str, str]:
     try:
         zones = session.client("ec2", region).describe_availability_zones(
             Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}])["AvailabilityZones"]
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every SDK failure is translated to a typed error
         raise translate(exc, session, action="describe_availability_zones", region=region) from None
     names = {z["ZoneId"]: z["ZoneName"] for z in zones}
     update_cache(cache_file(session), region, {"at": time.time(), "zones": names})

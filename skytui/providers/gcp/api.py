@@ -67,7 +67,7 @@ class Api:
         from google.auth import credentials as ga_credentials
 
         if is_local_emulator(self.endpoint):
-            creds: Any = ga_credentials.AnonymousCredentials()
+            creds: Any = ga_credentials.AnonymousCredentials()  # type: ignore[no-untyped-call]
             project = self.configured_project
         else:
             import google.auth

@@ -117,7 +117,7 @@ class GcpCloud(Provider):
             self._delete_names(spec.zone, names, spec.request_id)
             raise
         out = []
-        for rank, name in enumerate(names):
+        for name in names:
             inst = self.api.get(spec.zone, name)
             if inst is None:
                 raise ProviderError(f"gcp: instance {spec.zone}/{name} vanished right after it was created")
@@ -230,7 +230,7 @@ class GcpCloud(Provider):
         if not zones:
             self._mark(found)
             return
-        by_zone = dict(zip(zones, self._pool.map(self.api.preempted_targets, zones)))
+        by_zone = dict(zip(zones, self._pool.map(self.api.preempted_targets, zones), strict=True))
         for i in stopped:
             if _name(i.id) in by_zone[i.zone]:
                 self._preempted.add(i.id)

@@ -152,7 +152,8 @@ class LocalCloud(Provider):
     def _list(self, region: str | None) -> list[Instance]:
         self._maybe_preempt()
         now = time.time()
-        where, args = "(state != 'terminated' OR updated_at > ?)", (now - TERMINATED_VISIBLE_S,)
+        where = "(state != 'terminated' OR updated_at > ?)"
+        args: tuple[object, ...] = (now - TERMINATED_VISIBLE_S,)
         if region is not None:
             where, args = where + " AND region = ?", (*args, region)
         out = []
