@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--by", default="cluster", choices=["cluster", "job", "user", "region", "cloud", "gpu", "day"])
     from skytui.cli.cmd_cost_report import FormatFlags  # the registry's flags, loaded on use
 
-    s.add_argument("--format", default="table", choices=FormatFlags(),  # type: ignore[arg-type]
+    s.add_argument("--format", default="table", choices=FormatFlags(),
                    metavar="FORMAT", help="one of: %(choices)s")  # listed on --help, not at every start
     s.add_argument("-o", "--output")
 

@@ -102,5 +102,5 @@ def backoff_delay(failures: int, base_s: float, cap_s: float, jitter: float) -> 
     `jitter` in [0, 1) spreads many jobs that failed together so they do not all retry at once.
     """
     base = max(0.0, base_s)
-    raw = min(max(base, cap_s), base * (2 ** failures))
+    raw: float = min(max(base, cap_s), base * float(2 ** failures))
     return raw * (0.5 + jitter * 0.5)
