@@ -167,7 +167,12 @@ class Watcher:
         table = self.probes if probe else self.tasks
         t = asyncio.get_running_loop().create_task(self._guard(coro))
         table[job_id] = t
-        t.add_done_callback(lambda _t, j=job_id: table.pop(j, None) if table.get(j) is _t else None)
+
+        def forget(done: asyncio.Task[None], j: int = job_id) -> None:
+            if table.get(j) is done:  # a newer task for the job may have taken the slot
+                table.pop(j, None)
+
+        t.add_done_callback(forget)
 
     def spawn_background(self, coro: Coroutine[Any, Any, Any]) -> None:
         t = asyncio.get_running_loop().create_task(self._guard(coro))
@@ -565,7 +570,7 @@ class Watcher:
                                          f"{why}; not touched (`skytui local ls`)", cluster=i.cluster,
                                    reason="orphan")
                 continue
-            if self.busy(job.id) or job.id in self.probes and not self.probes[job.id].done():
+            if self.busy(job.id) or (job.id in self.probes and not self.probes[job.id].done()):
                 continue  # an attempt in flight owns its instances
             if job.status not in TERMINAL:
                 fresh = store.job(job.id)

@@ -30,9 +30,9 @@ class WatcherSettings:
     @classmethod
     def from_config(cls, cfg: Config, **overrides: float) -> WatcherSettings:
         poll = cfg.watcher_poll_seconds
-        values = dict(poll_seconds=poll, job_check_seconds=poll * 3,
-                      backoff_seconds=cfg.recovery_backoff_seconds,
-                      backoff_max_seconds=cfg.recovery_backoff_max_seconds,
-                      no_resource_timeout_seconds=cfg.no_resource_timeout_seconds)
+        values = {"poll_seconds": poll, "job_check_seconds": poll * 3,
+                  "backoff_seconds": cfg.recovery_backoff_seconds,
+                  "backoff_max_seconds": cfg.recovery_backoff_max_seconds,
+                  "no_resource_timeout_seconds": cfg.no_resource_timeout_seconds}
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

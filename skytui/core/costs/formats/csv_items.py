@@ -134,7 +134,7 @@ def csv_lines(
                 cluster_q, str(node), job_s, attempt_s, user_q, offer[0], price[1], od_price[1], offer[1],
                 _AMOUNTS % (hours / MICRO, gpu_hours / MICRO, cost / MICRO, on_demand / MICRO,
                             (on_demand - cost) / MICRO),
-                cell(reason) if end == ended_at else "",  # type: ignore[arg-type]  # reason is set then
+                cell(reason) if end == ended_at else "",  # reason is set then
             )
         )
 

@@ -56,7 +56,7 @@ def to_table(report: Report) -> str:
 
     def line(cells: list[str]) -> str:
         first = cells[0].ljust(widths[0])
-        numbers = [c.rjust(w) for c, w in zip(cells[1:-1], widths[1:-1])]
+        numbers = [c.rjust(w) for c, w in zip(cells[1:-1], widths[1:-1], strict=True)]
         return "  ".join([first, *numbers, cells[-1]]).rstrip()
 
     rule = "  ".join("-" * w for w in widths[:-1])
