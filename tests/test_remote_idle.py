@@ -113,6 +113,17 @@ def _real_vm_sessions() -> int:
     return int(out.stdout.split()[-1])
 
 
+def _until_children(pid: int, timeout: float = 30.0) -> None:
+    """Wait (bounded) until the stand-in session process has started its child."""
+    import subprocess
+    import time
+
+    deadline = time.monotonic() + timeout
+    while subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, check=False).returncode != 0:
+        assert time.monotonic() < deadline, "the stand-in session never started its child"
+        time.sleep(0.05)
+
+
 def test_a_real_vms_ssh_command_or_sftp_counts_and_skytuis_own_probe_does_not() -> None:
     """Fault 3 on real VMs: OpenSSH's per-connection process with a child is someone's activity.
 
@@ -120,18 +131,17 @@ def test_a_real_vms_ssh_command_or_sftp_counts_and_skytuis_own_probe_does_not() 
     user's command (as `ssh vm 'sleep 240'` would), one only a probe marked as skytui's own.
     """
     import subprocess
-    import time
 
     before = _real_vm_sessions()
     probe_only = subprocess.Popen(["bash", "-c", "exec -a 'sshd: alice@notty' bash -c "
                                    "'bash -c \"# skytui-probe\nsleep 60; true\" & wait'"])
     user_cmd = None
     try:
-        time.sleep(0.5)
+        _until_children(probe_only.pid)
         assert _real_vm_sessions() == before  # skytui's own connection keeps nothing awake
         user_cmd = subprocess.Popen(["bash", "-c", "exec -a 'sshd-session: alice@notty' bash -c "
                                      "'sleep 60 & wait'"])
-        time.sleep(0.5)
+        _until_children(user_cmd.pid)
         assert _real_vm_sessions() == before + 1
     finally:
         for proc in (probe_only, user_cmd):
