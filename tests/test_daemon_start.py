@@ -30,7 +30,7 @@ def test_the_daemon_never_imports_skytui_from_the_current_folder(tmp_path: Path)
     (pkg / "main.py").write_text(FAKE_MAIN)
     mark = tmp_path / "poisoned"
     code = ("import sys; sys.path.insert(0, sys.argv[1]);"
-            "from skytui.cli.daemon import spawn_from_cli; print(*spawn_from_cli())")
+            "from skytui.core.daemon_start import start_daemon; print(*start_daemon())")
     env = {**os.environ, "POISON_MARK": str(mark)}
     env.pop("PYTHONPATH", None)  # as an installed skytui runs: nothing points at the checkout
     out = subprocess.run([sys.executable, "-c", code, str(REPO)], cwd=work, capture_output=True,
@@ -59,8 +59,8 @@ def test_the_daemon_never_imports_skytui_from_the_current_folder(tmp_path: Path)
 
 
 def test_a_reported_pid_that_is_not_the_lock_holder_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from skytui.cli import daemon
+    from skytui.core import daemon_start
     from skytui.errors import SkytuiError
 
     with pytest.raises(SkytuiError, match="not the watcher"):
-        daemon.verified_pid("started", os.getpid(), wait_s=0.3)
+        daemon_start.verified_pid("started", os.getpid(), wait_s=0.3)

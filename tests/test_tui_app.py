@@ -184,7 +184,7 @@ async def test_help_lists_every_registered_action(tmp_path: Path) -> None:
 async def test_bindings_come_from_the_registry() -> None:
     from skytui.tui.actions import ACTIONS
     from skytui.tui.app import SkytuiApp
-    from skytui.tui.screens.dashboard import DashboardScreen
+    from skytui.tui.dashboard import DashboardScreen
     from skytui.tui.views import VIEW_CLASSES
 
     screen = DashboardScreen.for_mode(False)

@@ -97,49 +97,8 @@ def test_the_scan_finds_what_it_looks_for() -> None:
     assert {"_exit_renderables", "_handle_exception", "_notifications"} <= _textual_everything()
 
 
-LAYERS = ["app", "screens", "views", "services", "widgets", "messages"]  # each may import only those after it
-ALLOWED = {
-    "app": {"screens", "views", "services", "widgets", "messages"},
-    "screens": {"screens", "views", "services", "widgets", "messages"},
-    "views": {"views", "widgets", "messages", "screens"},  # views open dialogs (screens other than the dashboard)
-    "services": {"services", "messages"},
-    "widgets": {"widgets"},
-    "messages": set(),
-}
-
-
-def _layer(module: str) -> str | None:
-    parts = module.split(".")
-    if parts[:2] != ["skytui", "tui"] or len(parts) < 3:
-        return None
-    top = parts[2]
-    return top if top in ALLOWED else None  # model, loader, costs, gpus, actions, themes: shared, no Textual state
-
-
-def test_import_layers_hold_and_nothing_imports_the_dashboard_back() -> None:
-    problems = []
-    for path in sorted(TUI.rglob("*.py")):
-        rel = path.relative_to(SKYTUI.parent).with_suffix("")
-        me = _layer(".".join(rel.parts))
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            else:
-                continue
-            for target in targets:
-                other = _layer(target)
-                if me is None or other is None or other == me and me != "screens":
-                    continue
-                if other not in ALLOWED[me]:
-                    problems.append(f"{rel}: {me} imports {target}")
-                if me == "views" and target.startswith("skytui.tui.screens.dashboard"):
-                    problems.append(f"{rel}: a view imports the dashboard")
-                if me != "app" and target == "skytui.tui.app":
-                    problems.append(f"{rel}: imports the app")
-    assert not problems, "\n".join(problems)
+# The import layers inside skytui/tui (app, dashboard, views, dialogs, services | widgets,
+# messages) are an import-linter contract in pyproject.toml, run by .ci/run.
 
 
 def test_no_mixins_left() -> None:

@@ -116,9 +116,9 @@ def launch(args: argparse.Namespace) -> int:
     print(f"managed job {job_id} submitted (cluster {job.cluster if job else '?'})")
     h = lock_holder()
     if h is None:
-        from skytui.cli.daemon import spawn_from_cli
+        from skytui.core.daemon_start import start_daemon
 
-        state, pid = spawn_from_cli()
+        state, pid = start_daemon()
         what = "started the watcher daemon" if state == "started" else "the watcher daemon is running"
         print(f"{what} (pid {pid}) so the job is watched; `skytui daemon stop` ends it")
     else:
@@ -158,9 +158,9 @@ def launch_pipeline(args: argparse.Namespace, pipe: Any) -> int:
     print(f"pipeline {got.name}: {len(tasks)} stages submitted as managed jobs {ids}; "
           "each starts when the one before it succeeded")
     if lock_holder() is None:
-        from skytui.cli.daemon import spawn_from_cli
+        from skytui.core.daemon_start import start_daemon
 
-        state, pid = spawn_from_cli()
+        state, pid = start_daemon()
         print(f"the watcher daemon {'started' if state == 'started' else 'is running'} (pid {pid})")
     print("follow it: skytui jobs   (each stage: skytui jobs logs ID -f)")
     return 0

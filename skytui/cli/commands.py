@@ -160,7 +160,7 @@ def print_plan(task: Task) -> int:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     from skytui.core import resources
-    from skytui.core.clusters import LaunchOptions, launch
+    from skytui.core.dev import launch_dev
     from skytui.names import validate_name
 
     if args.json and not args.dry_run:
@@ -179,9 +179,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     async def go(core: Core) -> Any:
         minutes = args.autostop if args.autostop is not None else core.config.autostop_idle_minutes
-        return await launch(core, name, task, LaunchOptions(is_dev=True, autostop_minutes=minutes or None,
-                                                             autostop_down=core.config.autostop_down,
-                                                             order=choice.order if choice else None))
+        return await launch_dev(core, name, task, autostop_minutes=minutes,
+                                order=choice.order if choice else None)
 
     run_core(go)
     print(f"dev VM {name} is UP: `ssh {name}` (VS Code: Remote-SSH to host {name})")

@@ -9,19 +9,14 @@ import os
 import signal
 import sys
 from logging.handlers import RotatingFileHandler
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from skytui.core.daemon_start import log_file
 
 if TYPE_CHECKING:
     from skytui.core.context import Core, Progress
 
 LOG_BYTES, LOG_BACKUPS = 5 * 1024 * 1024, 3
-
-
-def log_file() -> Path:
-    from skytui.paths import log_dir
-
-    return log_dir() / "daemon.log"
 
 
 def start(args: argparse.Namespace) -> int:
@@ -42,63 +37,6 @@ def start(args: argparse.Namespace) -> int:
         if holder is not None:
             print(f"the dashboard (pid {holder.pid}) is watching now; the daemon takes over when it closes")
     return 0
-
-
-def spawn_from_cli() -> tuple[str, int]:
-    """Start the daemon from a process that has the state open: via a fresh `skytui --daemon`.
-
-    Forking a process that holds SQLite connections (or threads) is unsafe; a new
-    interpreter is not.
-    """
-    import re
-    import subprocess
-
-    from skytui.errors import SkytuiError
-    from skytui.paths import package_parent
-
-    # Started in the folder that holds this skytui (as nodes are), never the user's cwd, where
-    # `-m` would import any `skytui/` lying there instead.
-    out = subprocess.run([sys.executable, "-m", "skytui.cli.main", "--daemon"], check=False, capture_output=True, text=True,
-                         stdin=subprocess.DEVNULL, timeout=60, cwd=str(package_parent()))
-    m = re.search(r"(started|already running) \(pid (\d+)\)", out.stdout)
-    if out.returncode != 0 or m is None:
-        raise SkytuiError(f"the daemon did not start: {(out.stderr or out.stdout).strip()[:200]}",
-                          f"start it yourself: skytui --daemon (log: {log_file()})")
-    state = "started" if m.group(1) == "started" else "running"
-    return state, verified_pid(state, int(m.group(2)))
-
-
-def verified_pid(state: str, pid: int, *, wait_s: float = 10.0) -> int:
-    """Believe a reported daemon pid only when the watcher lock says so.
-
-    The lock's holder is the daemon, or (when the dashboard watches) the daemon waits for it:
-    then the pid must be a live process running `skytui ... --daemon`.
-    """
-    import time
-
-    from skytui.core.watcher.lock import lock_holder
-    from skytui.errors import SkytuiError
-
-    deadline = time.monotonic() + wait_s
-    while True:
-        holder = lock_holder()
-        if holder is not None and holder.pid == pid:
-            return pid
-        if holder is not None and holder.kind != "daemon" and _is_daemon_process(pid):
-            return pid  # it waits for the dashboard to close
-        if time.monotonic() > deadline:
-            who = holder.describe() if holder else "nobody"
-            raise SkytuiError(f"pid {pid} reported by the daemon's start is not the watcher (the lock is held "
-                              f"by {who})", f"see the daemon log: {log_file()}")
-        time.sleep(0.1)
-
-
-def _is_daemon_process(pid: int) -> bool:
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return b"skytui.cli.main" in argv and b"--daemon" in argv
 
 
 def spawn() -> tuple[str, int]:

@@ -1,6 +1,6 @@
 """The dashboard app: theme, wiring and the quit hand-off.
 
-Everything on screen is the DashboardScreen's (skytui.tui.screens.dashboard): its views, its
+Everything on screen is the DashboardScreen's (skytui.tui.dashboard): its views, its
 keys, the services that feed it. The app builds them from the session's settings, keeps the
 theme, offers the command palette, and at quit offers to hand running jobs to the daemon.
 """
@@ -21,8 +21,8 @@ from textual.screen import Screen
 
 from skytui.tui import actions, model
 from skytui.tui.actions import VIEWS
+from skytui.tui.dashboard import DashboardScreen
 from skytui.tui.loader import Loader
-from skytui.tui.screens.dashboard import DashboardScreen
 from skytui.tui.services import ProviderRefresh, StoreFeed, TelemetryFeed, WatcherHost
 from skytui.tui.themes import DEFAULT_THEME, load_themes
 from skytui.tui.views import DashboardContext
@@ -127,7 +127,7 @@ class SkytuiApp(App[int]):
         where = f"{p.cluster}: " if p.cluster else (f"job {p.job_id}: " if p.job_id else "")
         self.dashboard.post_message(Note(f"{where}{p.message}", "busy"))
 
-    def notify(self, message: str, *, markup: bool = False, **kw: Any) -> None:  # type: ignore[override]
+    def notify(self, message: str, *, markup: bool = False, **kw: Any) -> None:
         # Our messages carry paths, YAML excerpts and remote errors: never read them as markup.
         super().notify(message, markup=markup, **kw)
 
@@ -262,15 +262,15 @@ class SkytuiApp(App[int]):
 async def hand_to_daemon() -> str | None:
     """Start `skytui --daemon` (it takes the watcher lock we just released); a problem, or None.
 
-    The one daemon starter the CLI uses too (skytui.cli.daemon.spawn_from_cli), in a thread.
+    The one daemon starter the CLI uses too (skytui.core.daemon_start), in a thread.
     """
     import asyncio
 
-    from skytui.cli.daemon import spawn_from_cli
+    from skytui.core.daemon_start import start_daemon
     from skytui.errors import SkytuiError
 
     try:
-        await asyncio.to_thread(spawn_from_cli)
+        await asyncio.to_thread(start_daemon)
     except SkytuiError as exc:
         return str(exc)
     except Exception as exc:  # noqa: BLE001  # an OS error starting Python: say it, do not crash the quit

@@ -55,7 +55,7 @@ def recent(hist: GpuHistory, now: float, minutes: int = RECENT_MINUTES) -> str:
         i = int((r.t - start) // 60.0)
         sums[i] += r.utilization_gpu
         counts[i] += 1
-    return sparkline(s / n if n else 0.0 for s, n in zip(sums, counts))
+    return sparkline(s / n if n else 0.0 for s, n in zip(sums, counts, strict=True))
 
 
 def _recent_cached(cache: SparkCache | None, key: tuple[str, int, str], hist: GpuHistory, now: float,

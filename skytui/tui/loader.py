@@ -164,7 +164,7 @@ def watcher_label() -> str:
         return "nobody (the watcher is not in this build)"
     try:
         holder = lock_holder()
-    except Exception:  # a lock file we cannot read must not break the header
+    except Exception:  # noqa: BLE001 - a lock file we cannot read must not break the header
         return "unknown"
     if holder is None:
         return "nobody"

@@ -6,9 +6,15 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from skytui.core import units_text
+
+
+class Record(Protocol):
+    """A store row read by column name: sqlite3.Row from the loader, a dict in tests."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 # Statuses map to theme colours by meaning, so every theme colours them consistently.
 STATUS_TONE: dict[str, str] = {
@@ -106,7 +112,7 @@ def _cut(text: str | None) -> str:
     return line if len(line) <= LONG_TEXT else line[:LONG_TEXT - 1] + "…"
 
 
-def cluster_row(r: Mapping[str, Any], now: float) -> Row:
+def cluster_row(r: Record, now: float) -> Row:
     acc, count, nodes = r["accelerator"], r["accelerator_count"], r["num_nodes"]
     resources = f"{nodes}x {acc}:{count}" if acc else f"{nodes}x {r['instance_type'] or '?'}"
     where = "/".join(str(p) for p in (r["cloud"], r["region"], r["zone"]) if p)
@@ -126,7 +132,7 @@ def cluster_row(r: Mapping[str, Any], now: float) -> Row:
 ACTIVE_JOB = frozenset({"PENDING", "STARTING", "RUNNING", "RECOVERING", "CANCELLING"})
 
 
-def job_row(r: Mapping[str, Any], now: float) -> Row:
+def job_row(r: Record, now: float) -> Row:
     started = r["started_at"] or r["submitted_at"]
     end = r["ended_at"] if r["ended_at"] is not None else (now if r["status"] in ACTIVE_JOB else None)
     took = end - started if end is not None and started is not None else None
@@ -145,7 +151,7 @@ def event_row(e: Any) -> Row:
     return Row(str(e.id), cells, sort)
 
 
-def gpu_row(r: Mapping[str, Any]) -> Row | None:
+def gpu_row(r: Record) -> Row | None:
     """A cluster's line in the GPUs view (its nodes and GPUs follow it once telemetry reads them)."""
     if not r["accelerator"] and r["status"] != "UP":
         return None
@@ -189,7 +195,7 @@ class Summary:
                 f"recovering {self.jobs_recovering} │ watching: {self.watcher}")
 
 
-def summarize(clusters: Iterable[Mapping[str, Any]], job_counts: Mapping[str, int], watcher: str,
+def summarize(clusters: Iterable[Record], job_counts: Mapping[str, int], watcher: str,
               spend_per_hour: float) -> Summary:
     """The header's numbers; the spend rate comes from cost accounting's open usage intervals."""
     up = total = gpus = 0
@@ -225,7 +231,7 @@ def row_matcher(pattern: str, columns: tuple[Column, ...]) -> Callable[[Row], bo
     return lambda r: keep(r.text())
 
 
-def arrange(rows: Mapping[str, Row], *, pattern: str, sort_column: int | None, reverse: bool,
+def arrange(rows: dict[str, Row], *, pattern: str, sort_column: int | None, reverse: bool,
             columns: tuple[Column, ...] = ()) -> list[Row]:
     """The rows a table shows, in the order it shows them."""
     keep = row_matcher(pattern, columns)

@@ -49,7 +49,7 @@ def parse_theme(data: Any, source: str) -> Theme:
         raise ValueError(f"{source}: `name` is required (a short word such as my-theme)")
     if "primary" not in data:
         raise ValueError(f"{source}: `primary` is required (a colour such as '#4ea1ff')")
-    colours: dict[str, str] = {}
+    colours: dict[str, Any] = {}  # Theme's keywords: colours here, numbers in `extra`
     for key in COLOR_KEYS:
         if key in data and data[key] is not None:
             value = str(data[key])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input
 
@@ -14,11 +14,11 @@ R = TypeVar("R")
 class FormScreen(ModalScreen[R]):
     """A modal form; subclasses validate in `_submit` and dismiss with their result."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def _submit(self) -> None:
         """Check the fields and dismiss with the result, or show what is wrong (subclasses)."""
-        self.dismiss(None)  # type: ignore[arg-type]
+        self.dismiss(None)
 
     def on_input_submitted(self, _event: Input.Submitted) -> None:
         self._submit()
@@ -27,7 +27,7 @@ class FormScreen(ModalScreen[R]):
         if event.button.id == "ok":
             self._submit()
         else:
-            self.dismiss(None)  # type: ignore[arg-type]
+            self.dismiss(None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]
+        self.dismiss(None)

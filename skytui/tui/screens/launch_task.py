@@ -119,7 +119,7 @@ class LaunchTaskScreen(FormScreen[LaunchRequest | None]):
         try:
             task, text = plan_preview(self.core, path)
             self.post_message(self.Planned(path, task, text, None))
-        except Exception as exc:  # a bad task file is the user's to fix: show it, don't crash
+        except Exception as exc:  # noqa: BLE001 - a bad task file is the user's to fix: show it, don't crash
             self.post_message(self.Planned(path, None, "", str(exc)))
 
     def on_launch_task_screen_planned(self, msg: Planned) -> None:

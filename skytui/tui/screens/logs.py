@@ -8,12 +8,13 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import ClassVar
 
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Label, Log
@@ -38,7 +39,7 @@ class NoteHighlighter(Highlighter):
 class LogScreen(Screen[None]):
     """Streams from `source` in a worker; lines reach the widget through messages only."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("w", "toggle_wrap", "Wrap"),
@@ -105,7 +106,7 @@ class LogScreen(Screen[None]):
             except NotFound as exc:  # nothing to stream (no job yet): say so once, no retrying
                 self.post_message(self.Ended(str(exc), None))
                 return
-            except Exception as exc:  # SSH, provider or our own: shown in the log, never a crash
+            except Exception as exc:  # noqa: BLE001 - SSH, provider or our own: shown in the log, never a crash
                 retry = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 self.post_message(self.Ended(str(exc) or type(exc).__name__, retry))
                 attempt += 1

@@ -51,13 +51,6 @@ def gpu_choices(core: Core) -> list[tuple[str, str]]:
     return out
 
 
-def dev_task(name: str, gpus: str | None, spot: bool, cloud: str | None = None, region: str | None = None) -> Any:
-    from skytui.core.resources import Overrides, apply
-    from skytui.task.spec import Task
-
-    return apply(Task(name=name), Overrides(cloud=cloud, region=region, gpus=gpus, spot=spot))
-
-
 def region_choices(core: Core, gpus: str | None, spot: bool) -> list[tuple[str, str]]:
     """(label, "cloud/region") per region offering the shape, nearest first: RTT beside $/h."""
     return region_options(core, gpus, spot)[0]
@@ -65,6 +58,7 @@ def region_choices(core: Core, gpus: str | None, spot: bool) -> list[tuple[str, 
 
 def region_options(core: Core, gpus: str | None, spot: bool) -> tuple[list[tuple[str, str]], str]:
     """The choices, nearest first, and a line naming a much cheaper region (or why RTTs are guesses)."""
+    from skytui.core.dev import dev_task
     from skytui.core.regions.choice import cheaper_line, dev_choice
 
     choice = dev_choice(core, dev_task("dev", gpus, spot))
@@ -125,7 +119,7 @@ class NewDevScreen(FormScreen[DevRequest | None]):
     def load_gpus(self) -> None:
         try:
             self.post_message(self.Choices("gpu", gpu_choices(self.core)))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog (a catalog or config problem), never a crash
             self.post_message(self.Choices("gpu", [], str(exc)))
 
     @work(thread=True, exclusive=True, group="regions", exit_on_error=False)
@@ -133,7 +127,7 @@ class NewDevScreen(FormScreen[DevRequest | None]):
         try:
             options, note = region_options(self.core, gpus, spot)
             self.post_message(self.Choices("region", options, note=note))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog (no region offers the shape), never a crash
             self.post_message(self.Choices("region", [], str(exc)))
 
     def on_new_dev_screen_choices(self, msg: Choices) -> None:

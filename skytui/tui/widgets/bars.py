@@ -30,7 +30,7 @@ class SummaryBar(Static):
             over = (budget is not None and summary.spend_per_hour > budget) or (
                 monthly is not None and summary.month_spend is not None and summary.month_spend > monthly)
             self.set_class(over, "over-budget")
-            self.update(f" skytui › {view_title} │ {summary.line(gpus, budget, monthly)}")
+            self.update(f" skytui \u203a {view_title} │ {summary.line(gpus, budget, monthly)}")
 
 
 class StatusLine(Static):

@@ -149,7 +149,7 @@ class ResourceTable(ScrollView, can_focus=True):
         shown = arrange(self.rows_by_key, pattern=self.pattern, sort_column=self.sort_column,
                         reverse=self.reverse, columns=self.spec)
         old = self._order
-        if len(shown) == len(old) and all(a is b or a == b for a, b in zip(shown, old)):
+        if len(shown) == len(old) and all(a is b or a == b for a, b in zip(shown, old, strict=True)):
             return  # nothing to draw
         selected = self.selected_key
         old_keys = [r.key for r in old]
@@ -172,7 +172,7 @@ class ResourceTable(ScrollView, can_focus=True):
         if new_keys == old_keys and widths_before == self._widths:
             # Same rows in the same places: redraw only the lines whose cells changed.
             top = int(self.scroll_y)
-            for i, (a, b) in enumerate(zip(old, shown)):
+            for i, (a, b) in enumerate(zip(old, shown, strict=True)):
                 if a != b and top <= i < top + self.size.height:
                     self.refresh_line(i - top + 1)
             return
@@ -235,7 +235,7 @@ class ResourceTable(ScrollView, can_focus=True):
 
     def _line(self, texts: list[str], columns: list[int], base: Style, row: Row | None) -> Strip:
         segments: list[Segment] = []
-        for text, i in zip(texts, columns):
+        for text, i in zip(texts, columns, strict=True):
             style = base
             tone_of = self.spec[i].tone
             if row is not None and tone_of is not None:

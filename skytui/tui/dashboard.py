@@ -273,14 +273,16 @@ class DashboardScreen(Screen[None]):
 
     # -- what makes new things -------------------------------------------------------------------
     def action_new_dev(self) -> None:
-        from skytui.tui.launching import launch_dev
+        from skytui.core.dev import dev_task, launch_dev
         from skytui.tui.screens.new_dev import DevRequest, NewDevScreen
 
         core = self.ctx.core
 
         def go(req: DevRequest | None) -> None:
             if req is not None:
-                self.post_message(messages.RunCore(f"launching {req.name}", lambda: launch_dev(core, req),
+                task = dev_task(req.name, req.gpus, req.spot, req.cloud, req.region)
+                self.post_message(messages.RunCore(f"launching {req.name}", lambda: launch_dev(
+                    core, req.name, task, autostop_minutes=req.autostop_minutes),
                                                    f"dev VM {req.name} is UP: press s to open a shell"))
 
         self.app.push_screen(NewDevScreen(core, free_dev_name(core), core.config.autostop_idle_minutes), go)
