@@ -182,17 +182,68 @@ class Summary:
     def line(self, gpus: str = "", budget: float | None = None, monthly: float | None = None) -> str:
         """`gpus`: telemetry's fleet figures (busy, idle, mean utilisation), when it has read any;
         `budget`: the config's hourly spend guard, shown beside the rate (and crossed, loudly)."""
-        guard = ""
+        return SEP.join(p.wide for p in self.parts(gpus, budget, monthly))
+
+    def parts(self, gpus: str = "", budget: float | None = None, monthly: float | None = None) -> list[Part]:
+        """The header's figures, each worded in full and in short (for a narrow terminal)."""
+        guard = short_guard = ""
         if budget is not None:
-            guard = f" OVER the ${budget:,.2f}/h budget" if self.spend_per_hour > budget else f" of ${budget:,.2f}/h"
+            over = self.spend_per_hour > budget
+            guard = f" OVER the ${budget:,.2f}/h budget" if over else f" of ${budget:,.2f}/h"
+            short_guard = f" OVER ${budget:,.2f}/h" if over else ""
         if monthly is not None and self.month_spend is not None:
             m = self.month_spend
             guard += (f", month ${m:,.2f} OVER the ${monthly:,.2f} budget" if m > monthly
                       else f", month ${m:,.2f} of ${monthly:,.2f}")
-        return (f"clusters up {self.clusters_up}/{self.clusters} │ GPUs in use {self.gpus_in_use}"
-                f"{f' ({gpus})' if gpus else ''} │ "
-                f"spend ${self.spend_per_hour:,.2f}/h{guard} │ jobs running {self.jobs_running}, "
-                f"recovering {self.jobs_recovering} │ watching: {self.watcher}")
+            short_guard += f", month OVER ${monthly:,.2f}" if m > monthly else ""  # the sum is in Costs
+        rate = f"${self.spend_per_hour:,.2f}/h"
+        running, recovering = self.jobs_running, self.jobs_recovering
+        short_jobs = f"{running} running" + (f", {recovering} recovering" if recovering else "")
+        who = self.watcher.split(" (")[0].removeprefix("this ")  # "daemon (pid 7)" -> "daemon"
+        return [
+            Part(f"clusters up {self.clusters_up}/{self.clusters}", f"up {self.clusters_up}/{self.clusters}", 3),
+            Part(f"GPUs in use {self.gpus_in_use}{f' ({gpus})' if gpus else ''}", f"GPUs {self.gpus_in_use}", 1),
+            Part(f"spend {rate}{guard}", f"{rate}{short_guard}", 4),
+            Part(f"jobs running {running}, recovering {recovering}", short_jobs, 5),
+            # Who recovers preemptions: "nobody" is a warning, so it goes last of the words.
+            Part(f"watching: {self.watcher}", f"watch: {who}", 6, droppable=True),
+        ]
+
+
+SEP = " │ "
+
+
+@dataclass(frozen=True)
+class Part:
+    """One figure of the header: `wide` when there is room, `narrow` when not; `order` says which
+    figures give way first (lower first), and a droppable one leaves the line last of all."""
+
+    wide: str
+    narrow: str
+    order: int
+    droppable: bool = False
+
+
+def fit_header(title: str, parts: list[Part], width: int) -> str:
+    """The header for `width` columns: every figure in full when it fits; else figures narrow one
+    by one (lowest order first), then the app's name goes, then droppable figures."""
+    words = [p.wide for p in parts]
+    head = f" skytui \u203a {title}{SEP}"
+
+    def text() -> str:
+        return head + SEP.join(w for w in words if w)
+
+    steps: list[tuple[int, str]] = [(i, p.narrow) for i, p in sorted(enumerate(parts), key=lambda ip: ip[1].order)]
+    for i, narrow in steps:
+        if len(text()) <= width:
+            return text()
+        words[i] = narrow
+    if len(text()) > width:
+        head = f" {title}{SEP}"
+    for i, p in enumerate(parts):
+        if len(text()) > width and p.droppable:
+            words[i] = ""
+    return text()
 
 
 def summarize(clusters: Iterable[Record], job_counts: Mapping[str, int], watcher: str,

@@ -6,31 +6,45 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.events import Click
+from textual.events import Click, Resize
 from textual.widget import Widget
 from textual.widgets import Static
 
-from skytui.tui.model import Summary
+from skytui.tui.model import Part, Summary, fit_header
 
 
 class SummaryBar(Static):
-    """clusters up · GPUs in use · spend $/h · jobs running/recovering · who is watching."""
+    """clusters up · GPUs in use · spend $/h · jobs running/recovering · who is watching.
+
+    Laid out for the width it has: figures narrow, then the least needed goes (model.fit_header).
+    """
 
     def __init__(self) -> None:
         super().__init__("loading…", id="summary", markup=False)
         self.summary: Summary | None = None
+        self.title = ""
+        self.parts: list[Part] = []
+        self.text = ""
 
     def show(self, summary: Summary, view_title: str, gpus: str = "", budget: float | None = None,
              monthly: float | None = None) -> None:
         """`gpus`: the fleet's GPU figures from telemetry, when it has read any; `budget` / `monthly`:
         the spend guard ($/h, USD this month)."""
-        shown = (summary, view_title, gpus, budget, monthly)
-        if shown != getattr(self, "_shown", None):
-            self.summary, self._shown = summary, shown
-            over = (budget is not None and summary.spend_per_hour > budget) or (
-                monthly is not None and summary.month_spend is not None and summary.month_spend > monthly)
-            self.set_class(over, "over-budget")
-            self.update(f" skytui \u203a {view_title} │ {summary.line(gpus, budget, monthly)}")
+        over = (budget is not None and summary.spend_per_hour > budget) or (
+            monthly is not None and summary.month_spend is not None and summary.month_spend > monthly)
+        self.set_class(over, "over-budget")
+        self.summary, self.title = summary, view_title
+        self.parts = summary.parts(gpus, budget, monthly)
+        self.lay_out()
+
+    def lay_out(self) -> None:
+        text = fit_header(self.title, self.parts, self.size.width or 10_000) if self.parts else ""
+        if text and text != self.text:  # an unchanged header costs no refresh (a snapshot every second)
+            self.text = text
+            self.update(text)
+
+    def on_resize(self, _event: Resize) -> None:
+        self.lay_out()
 
 
 class StatusLine(Static):
