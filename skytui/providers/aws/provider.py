@@ -29,6 +29,7 @@ from skytui.providers.base import (
     LaunchSpec,
     Provider,
 )
+from skytui.providers.boot import node_profile_script
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +226,7 @@ class AwsProvider(Provider):
                    TagSpecifications=[{"ResourceType": "instance", "Tags": tags},
                                       {"ResourceType": "volume", "Tags": tags}])
         if env:
-            run["UserData"] = _user_data(env)
+            run["UserData"] = node_profile_script(env)
         out = self._call(lambda: ec2.run_instances(**run), action="run_instances",
                          region=spec.region, zone=zone)
         iid = str(out["Instances"][0]["InstanceId"])
@@ -459,16 +460,6 @@ def console_host_key(text: str) -> str | None:
                 continue
             keys[parts[0]] = f"{parts[0]} {parts[1]}"
     return next((keys[t] for t in _PREFERRED if t in keys), next(iter(keys.values()), None))
-
-
-def _user_data(env: dict[str, str]) -> str:
-    """cloud-init: the node's environment for every login (rank, cluster name)."""
-    import shlex
-
-    lines = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(env.items())
-                    if k.replace("_", "").isalnum())
-    script = "cat > /etc/profile.d/skytui-node.sh <<'SKYTUI_EOF'\n" + lines + "SKYTUI_EOF\n"
-    return "#!/bin/sh\n" + script
 
 
 def _ignore_missing(fn: Any, **kwargs: Any) -> None:

@@ -29,6 +29,7 @@ from skytui.providers.base import (
     LaunchSpec,
     Provider,
 )
+from skytui.providers.boot import node_profile_script
 from skytui.providers.gcp import naming
 from skytui.providers.gcp.api import Api
 
@@ -163,6 +164,9 @@ class GcpCloud(Provider):
         ]
         if spec.accelerator:
             metadata.append(cv1.Items(key="install-nvidia-driver", value="True"))
+        env = spec.node_env[rank] if rank < len(spec.node_env) else {}
+        if env:  # the guest agent runs it at every boot: rank and cluster for every login
+            metadata.append(cv1.Items(key="startup-script", value=node_profile_script(env)))
         nic = cv1.NetworkInterface(network="global/networks/default")
         if not self.private_ips_only:
             nic.access_configs = [cv1.AccessConfig(name="External NAT", type_="ONE_TO_ONE_NAT")]
