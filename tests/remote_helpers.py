@@ -134,9 +134,10 @@ async def pool_fixture() -> AsyncIterator[SSHPool]:
     await p.close()
 
 
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0,
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 90.0,
                    what: str = "condition") -> None:
-    """Poll an async predicate until it holds (tests never assert on timing)."""
+    """Poll an async predicate until it holds (tests never assert on timing; the deadline is generous
+    because CI shares two cores and only a hang should reach it)."""
     deadline = time.monotonic() + timeout
     while not await predicate():
         if time.monotonic() > deadline:
