@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import types
 import typing
@@ -12,8 +13,6 @@ from skytui.config_model import CLOUDS, STRATEGIES, Config, Rule, webhook_proble
 from skytui.errors import ConfigError
 
 if TYPE_CHECKING:
-    import dataclasses
-
     from skytui.yamlsrc import Source
 
 __all__ = ["CLOUDS", "STRATEGIES", "ConfigError", "load_config", "parse_config", "webhook_problem"]
@@ -119,13 +118,13 @@ class _Reader:
         assert rule is not None  # key_tree lists declared settings only
         if raw is None and rule.null_is_default:
             return f.default
-        value = self.value(hints(cls)[f.name], raw, path, rule, f.name)
+        value = self.value(hints(cls)[f.name], raw, path, rule, _example(f, rule))
         problem = rule.check(value) if rule.check is not None and value is not None else None
         if problem is not None:
             raise self.bad(_join(path, problem.where), problem.problem, problem.fix)
         return rule.convert(value) if rule.convert is not None else value
 
-    def value(self, tp: Any, raw: Any, path: str, rule: Rule, name: str) -> Any:
+    def value(self, tp: Any, raw: Any, path: str, rule: Rule, example: str | None) -> Any:
         from skytui.settings import is_section
 
         origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -141,26 +140,26 @@ class _Reader:
             for k, v in self.mapping(path, raw).items():
                 sub = _join(path, str(k))
                 key = self.choice(sub, str(k), rule.keys, rule.noun) if rule.keys else str(k)
-                out[key] = self.value(args[1], v, sub, rule, str(k))
+                out[key] = self.value(args[1], v, sub, rule, example)
             return out
         if origin is tuple:
-            return tuple(self.scalar(args[0], x, f"{path}[{i}]", rule, name)
+            return tuple(self.scalar(args[0], x, f"{path}[{i}]", rule, example)
                          for i, x in enumerate(self.str_list(path, raw)))
-        return self.scalar(tp, raw, path, rule, name)
+        return self.scalar(tp, raw, path, rule, example)
 
-    def scalar(self, tp: Any, raw: Any, path: str, rule: Rule, name: str) -> Any:
+    def scalar(self, tp: Any, raw: Any, path: str, rule: Rule, example: str | None) -> Any:
         if tp is bool:
             if not isinstance(raw, bool):
                 raise self.bad(path, f"expected true or false, got {_kind(raw)}", "use true or false")
             return raw
         if tp is str:
             if not isinstance(raw, str) or not raw:
-                raise self.bad(path, f"expected text, got {_kind(raw)}", _example(name, rule))
+                raise self.bad(path, f"expected text, got {_kind(raw)}", example)
             return self.choice(path, raw, rule.choices, rule.noun) if rule.choices else raw
         if tp is int and (isinstance(raw, bool) or not isinstance(raw, int)):
-            raise self.bad(path, f"expected a whole number, got {_kind(raw)}", _example(name, rule))
+            raise self.bad(path, f"expected a whole number, got {_kind(raw)}", example)
         if tp is float and (isinstance(raw, bool) or not isinstance(raw, (int, float))):
-            raise self.bad(path, f"expected a number, got {_kind(raw)}", _example(name, rule))
+            raise self.bad(path, f"expected a number, got {_kind(raw)}", example)
         if tp not in (int, float):
             raise TypeError(f"{path}: no reader for settings of type {tp!r}")  # a declaration's bug
         low, high = rule.minimum, rule.maximum
@@ -170,7 +169,7 @@ class _Reader:
                 problem = f"must be {what}between {low} and {high}, got {raw}"
             else:
                 problem = f"must be at least {low}, got {raw}" if low is not None else f"must be at most {high}, got {raw}"
-            raise self.bad(path, problem, rule.hint)
+            raise self.bad(path, problem, rule.hint or example)
         return float(raw) if tp is float else raw
 
     def choice(self, path: str, raw: str, choices: tuple[str, ...], noun: str) -> str:
@@ -197,13 +196,15 @@ class _Reader:
         return value
 
 
-def _example(name: str, rule: Rule) -> str | None:
-    """A fix that shows the setting written well."""
-    if rule.example is None:
-        return None
+def _example(f: dataclasses.Field[Any], rule: Rule) -> str | None:
+    """A fix that shows the setting written well: its declared example, else its default."""
     from skytui.settings import yaml_text
 
-    return f"e.g. {name}: {yaml_text(rule.example)}"
+    shown = rule.example
+    if shown is None:
+        shown = f.default_factory() if callable(f.default_factory) else f.default
+    name = (rule.key or f.name).rpartition(".")[2]  # as it is written under its section
+    return None if shown is None or shown == {} or shown == () else f"e.g. {name}: {yaml_text(shown)}"
 
 
 def _no_unknown(src: Source, path: str, data: dict[Any, Any], allowed: tuple[str, ...]) -> None:
@@ -218,5 +219,5 @@ def _no_unknown(src: Source, path: str, data: dict[Any, Any], allowed: tuple[str
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    return {bool: "true/false", int: "a number", float: "a number", str: f"text {value!r}",
+    return {bool: "true/false", int: f"the number {value!r}", float: f"the number {value!r}", str: f"text {value!r}",
             list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)

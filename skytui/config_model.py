@@ -285,7 +285,7 @@ class NotifySettings:
     desktop: bool = field(default=False, metadata=setting(
         "alerts through notify-send (Linux) or osascript (macOS), when present"))
     gpu_idle_minutes: float | None = field(default=None, metadata=setting(
-        "alert when a billed GPU idled this long; `null`: never", minimum=1))
+        "alert when a billed GPU idled this long; `null`: never", minimum=1, example=30))
     timeout_seconds: float = field(default=5.0, metadata=setting(
         "the timeout of one webhook delivery", minimum=0.1))
 
@@ -295,9 +295,9 @@ class BudgetSettings:
     """A spend guard: warn when the fleet's live $/h or this month's spend crosses these."""
 
     hourly_usd: float | None = field(default=None, metadata=setting(
-        "alert (and the header warns) when the fleet's live $/h crosses it", minimum=0))
+        "alert (and the header warns) when the fleet's live $/h crosses it", minimum=0, example=20))
     monthly_usd: float | None = field(default=None, metadata=setting(
-        "alert when this calendar month's spend crosses it", minimum=0))
+        "alert when this calendar month's spend crosses it", minimum=0, example=3000))
 
 
 @dataclass(frozen=True)
