@@ -7,13 +7,15 @@ import difflib
 import types
 import typing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from skytui.config_model import CLOUDS, STRATEGIES, Config, Rule, webhook_problem
 from skytui.errors import ConfigError
 
 if TYPE_CHECKING:
     from skytui.yamlsrc import Source
+
+T = TypeVar("T")
 
 __all__ = ["CLOUDS", "STRATEGIES", "ConfigError", "load_config", "parse_config", "webhook_problem"]
 
@@ -35,6 +37,19 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def parse_config(text: str, file: str = "config.yaml") -> Config:
+    config, reader = _read(Config, text, file)
+    if reader is not None:
+        _nearest_regions(reader, config)
+    return config
+
+
+def parse_settings(cls: type[T], text: str, file: str = "config.yaml") -> T:
+    """Any dataclass declared with `setting(...)` metadata, read from YAML text (`parse_config`
+    is this for `Config`): the reader has no code of its own per setting."""
+    return _read(cls, text, file)[0]
+
+
+def _read(cls: type[T], text: str, file: str) -> tuple[T, _Reader | None]:
     # Imported here: a start without a config file never loads the YAML reader or walks the
     # declarations.
     from skytui.yamlsrc import load
@@ -42,12 +57,12 @@ def parse_config(text: str, file: str = "config.yaml") -> Config:
     src = load(text, file, ConfigError)
     data = src.data
     if data is None:
-        return Config()
+        return cls(), None
     if not isinstance(data, dict):
         raise src.error(ConfigError, "", "the config must be a mapping of settings", "see examples/config.yaml")
-    config: Config = _Reader(src).record(Config, data, "")
-    _nearest_regions(_Reader(src), config)
-    return config
+    reader = _Reader(src)
+    made: T = reader.record(cls, data, "")
+    return made, reader
 
 
 def _nearest_regions(v: _Reader, config: Config) -> None:

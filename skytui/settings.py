@@ -121,7 +121,8 @@ END = "<!-- end of settings table -->"
 
 def readme_table() -> str:
     rows = ["| setting | default | values | meaning |", "| --- | --- | --- | --- |"]
-    for s in SETTINGS:
+    sections = {s.key.split(".")[0]: i for i, s in reversed(list(enumerate(SETTINGS)))}
+    for s in sorted(SETTINGS, key=lambda s: sections[s.key.split(".")[0]]):  # a section's rows together
         default = s.rule.shown_default or f"`{yaml_text(default_of(s))}`"
         rows.append(f"| `{s.key}` | {default} | {describe(s.type, s.rule)} | {s.rule.doc} |")
     return "\n".join(rows)
@@ -158,12 +159,12 @@ def describe(tp: Any, rule: Rule) -> str:
         inner = next(a for a in args if a is not type(None))
         return f"{describe(inner, rule)} or `null`"
     if typing.get_origin(tp) is tuple:
-        return f"list of {describe(args[0], rule)}"
+        return f"list of {describe(args[0], rule)}" if rule.choices else "list of names"
     if typing.get_origin(tp) is dict:
         keys = " / ".join(f"`{k}`" for k in rule.keys) if rule.keys else "name"
         return f"map of {keys} to {describe(args[1], rule)}"
     if is_section(tp):
-        return "{" + ", ".join(f.name for f in dataclasses.fields(tp)) + "}"
+        return "`{" + ", ".join(f.name for f in dataclasses.fields(tp)) + "}`"
     if rule.choices:
         return " / ".join(f"`{c}`" for c in rule.choices)
     base = {bool: "`true` / `false`", int: "whole number", float: "number", str: "text"}.get(tp, str(tp))
