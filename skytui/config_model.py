@@ -22,6 +22,8 @@ from typing import Any, NamedTuple
 
 DEFAULT_LOCAL_REGIONS: dict[str, tuple[str, ...]] = {"local-1": ("a", "b"), "local-2": ("a", "b")}
 CLOUDS = ("aws", "gcp", "local")
+# A task file's job_recovery.strategy has the same choices (skytui.task.spec.RECOVERY_STRATEGIES;
+# importing it would close a cycle through the catalog, so a test holds the two equal).
 STRATEGIES = ("FAILOVER", "EAGER_NEXT_REGION")
 
 RULE = "skytui.setting"  # the key of a field's `Rule` in its dataclass metadata

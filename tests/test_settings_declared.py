@@ -256,6 +256,13 @@ def test_every_choice_takes_any_case_and_a_misspelling_gets_a_did_you_mean(case:
     assert "use one of " + ", ".join(s.rule.choices or s.rule.keys) in _error(place("zzzz"))
 
 
+def test_the_config_and_task_files_share_the_recovery_strategies() -> None:
+    from skytui.config_model import STRATEGIES
+    from skytui.task.spec import RECOVERY_STRATEGIES
+
+    assert STRATEGIES == RECOVERY_STRATEGIES
+
+
 def test_choices_are_declared_where_expected() -> None:
     assert {(c[0].key, c[1]) for c in CHOICES} >= {("clouds", "aws"), ("recovery.strategy", "FAILOVER"),
                                                    ("allowed_regions", "gcp")}
