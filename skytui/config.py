@@ -132,7 +132,7 @@ class _Reader:
         rule = rule_of(f)
         assert rule is not None  # key_tree lists declared settings only
         if raw is None and rule.null_is_default:
-            return f.default
+            return f.default_factory() if callable(f.default_factory) else f.default
         value = self.value(hints(cls)[f.name], raw, path, rule, _example(f, rule))
         problem = rule.check(value) if rule.check is not None and value is not None else None
         if problem is not None:
