@@ -2,11 +2,11 @@
 
 This file is the one declaration of every setting: each field of `Config` (and of the section
 dataclasses under it) carries its type (the annotation), its default, and in its metadata
-(`setting(...)`, a `Rule`) its YAML key, allowed range or choices, docs and, where a setting has
-a rule of its own, a `check` written beside it. The reader (`skytui.config`) validates every key from these
-declarations with generic code, `skytui.settings` lists them, and the README's configuration
-table is generated from them. Adding a setting is adding one field here (and its line in
-`examples/config.yaml`, which a test holds to this file).
+(`setting(...)`, a `Rule`) its YAML key, allowed range or choices, docs and, where a setting
+has a rule of its own, a `check` written beside it. The reader (`skytui.config`) validates
+every key from these declarations with generic code and `skytui.settings` lists them. Adding a
+setting is adding one field here; then `python -m skytui.settings README.md` regenerates the
+README's table and `examples/config.yaml` gets its line (tests fail until both are current).
 
 Plain dataclasses with field metadata, not msgspec: no new dependency, the public types stay
 the dataclasses every caller already builds and compares, and errors need the YAML position of
