@@ -29,7 +29,8 @@ class Source:
         while path:
             if path in self.positions:
                 return self.positions[path]
-            path = path.rpartition(".")[0]
+            # "clouds[0]" of `clouds: aws` (one name for a list) is where `clouds` is.
+            path = path.rpartition("[")[0] if path.endswith("]") else path.rpartition(".")[0]
         return self.positions.get("", (1, 1))
 
     def error(self, cls: type[SpecError], path: str, problem: str, fix: str | None = None) -> SpecError:
