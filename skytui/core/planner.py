@@ -205,6 +205,7 @@ def _explain_what(r: Resources, considered: list[Offering],
                                      if (o.accelerator_name or "").lower() == name})
         offered = "; ".join(f"{n} comes as {', '.join(f'{n}:{c}' for c in cs)}"
                             if cs else f"{n} is not offered there" for n, cs in counts.items())
+        offered += _other_neuron_chip(r, considered)
         return NoOffering(f"no offering of {_describe(r)}",
                           f"{offered} (see `skytui show-gpus`)")
     if r.instance_type:
@@ -370,3 +371,21 @@ def _tiers(r: Resources, o: Offering) -> tuple[str, float, str]:
     vol = tiers.volume(o.cloud, o.instance_type, r.disk_tier, r.disk_size)
     net = tiers.network(o.cloud, o.instance_type, r.network_tier)
     return vol.describe(), vol.price_per_hour, net.what
+
+
+def _other_neuron_chip(r: Resources, considered: list[Offering]) -> str:
+    """A pointer to the other AWS Inferentia generation when it has the asked count.
+
+    Inferentia and Inferentia2 are different chips (inf1, inf2), so one is never taken for
+    the other; but a task asking Inferentia:6 most likely wants inf2.24xlarge's six.
+    """
+    out = ""
+    for a in r.accelerators:
+        name = accelerators.canonical(a.name) or a.name
+        if name not in accelerators.NEURON:
+            continue
+        for other in accelerators.NEURON:
+            if other != name and any(o.accelerator_name == other
+                                     and o.accelerator_count == a.count for o in considered):
+                out += f"; {other} (a different chip) comes as {other}:{a.count:g}"
+    return out
