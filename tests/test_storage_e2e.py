@@ -255,6 +255,32 @@ resources: {{cloud: local}}
     await clusters.down(core, "up")
 
 
+async def test_a_list_of_sources_lands_in_one_bucket_each_by_its_name(sandbox: Path) -> None:
+    """SkyPilot's `source: [file, dir]`: a directory under its own name, a file at the top."""
+    core = make_core()
+    data, note = sandbox / "datasets", sandbox / "mydir" / "myfile.txt"
+    (data / "train").mkdir(parents=True)
+    (data / "train" / "part-0").write_text("rows\n")
+    note.parent.mkdir()
+    note.write_text("hello\n")
+    task = load_task_text(f"""
+file_mounts:
+  ~/multi: {{name: multi-bkt, store: local, source: [{note}, {data}], mode: COPY}}
+run: "true"
+resources: {{cloud: local}}
+""", "multi.yaml")
+    await clusters.launch(core, "multi", task, clusters.LaunchOptions(detach_run=True))
+    assert (await _sh(core, "multi", "cat multi/myfile.txt multi/datasets/train/part-0")) == \
+        "hello\nrows\n"
+    assert sorted(p.name for p in local.bucket_dir("multi-bkt").iterdir()) == ["datasets", "myfile.txt"]
+    missing = load_task_text(f"file_mounts:\n  ~/c: {{name: multi-bkt, source: [{note}, ./gone]}}\n"
+                             "run: 'true'\n", "m.yaml")
+    with pytest.raises(Exception, match=r"^m.yaml:2:8: file_mounts.~/c: source './gone' does not "
+                                        r"exist on this machine"):
+        await clusters.launch(core, "multi", missing, clusters.LaunchOptions(detach_run=True))
+    await clusters.down(core, "multi")
+
+
 async def test_cloud_buckets_are_claimed_only_when_the_nodes_create_command_made_them(
         sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The s3 path through a real node and bash: the planner sends s3:// only to AWS, which has

@@ -53,6 +53,16 @@ run: echo
     assert (m["~/ckpt"].line, m["~/ckpt"].col) == (6, 5)
 
 
+def test_a_list_of_local_sources_loads_and_survives_the_stored_form() -> None:
+    task = _load("file_mounts:\n  /multi:\n    name: multi-src\n"
+                 "    source: [~/mydir/myfile.txt, ~/datasets]\nrun: 'true'\n")
+    m = task.storage_mounts["/multi"]
+    assert m.named and m.upload is None and m.uploads == ("~/mydir/myfile.txt", "~/datasets")
+    assert task_from_json(task_to_json(task)).storage_mounts == task.storage_mounts
+    one = _load("file_mounts:\n  /one: {name: one-src, source: [./dir]}\nrun: 'true'\n")
+    assert one.storage_mounts["/one"].upload == "./dir" and not one.storage_mounts["/one"].uploads
+
+
 def test_mounts_survive_the_stored_form_of_a_managed_job() -> None:
     task = _load("file_mounts:\n  ~/c: {name: abc, store: local, mode: MOUNT_CACHED, persistent: false}\n"
                  "  /d: s3://b12/x\nrun: 'true'\n")
@@ -77,7 +87,12 @@ def test_mounts_survive_the_stored_form_of_a_managed_job() -> None:
     ("~/d: {name: bkt, _force_delete: true}", "2:20: file_mounts.~/d", "'_force_delete' is SkyPilot's internal field"),
     ("~/d: {name: other, source: s3://bkt/x}", "2:15: file_mounts.~/d.name", "differs from the bucket of source"),
     ("~/d: {store: gcs, source: s3://bkt/x}", "2:16: file_mounts.~/d.store", "does not match the source URL"),
-    ("~/d: {name: bkt, source: [a, b]}", "2:28: file_mounts.~/d.source", "a list of sources is not supported"),
+    ("~/d: {source: [a, b]}", "2:17: file_mounts.~/d.source", "which needs a name"),
+    ("~/d: {name: bkt, source: [a, 's3://x1y/z']}", "2:32: file_mounts.~/d.source",
+     "a list of sources takes local paths only"),
+    ("~/d: {name: bkt, source: [x/data, y/data/]}", "2:37: file_mounts.~/d.source",
+     "would both land at 'data' in the bucket"),
+    ("~/d: {name: bkt, source: [a, ..]}", "2:32: file_mounts.~/d.source", "has no name to place it under"),
     ("~alice/d: {name: bkt}", "2:13: file_mounts.~alice/d", "only '~/' (the node user's HOME)"),
     ("~/: {name: bkt}", "2:7: file_mounts.~/", "cannot mount over '~/'"),
 ])

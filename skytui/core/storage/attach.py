@@ -114,6 +114,8 @@ def describe_mounts(task: Task) -> list[str]:
             life = "created if missing, kept"
         else:
             life = "created if missing; deleted on down if skytui created it (persistent: false)"
+        if m.uploads:
+            life += f"; uploads {len(m.uploads)} local paths first"
         out.append(f"  {m.path} <- {url}: {how}; {life}")
     return out
 
@@ -130,9 +132,10 @@ async def attach(core: Core, cluster: Cluster, nodes: list[Node], task: Task) ->
         if m.pending:
             raise _fail(task, m, f"{m.pending} must be given first", "fill it in, then launch")
     for m in task.storage_mounts.values():  # checked here, not in the plan: a dry run may be
-        if m.upload is not None and not Path(m.upload).expanduser().exists():  # elsewhere
-            raise _fail(task, m, f"source {m.upload!r} does not exist on this machine",
-                        "give an existing directory, or a bucket URL")
+        for src in _sources(m):  # run elsewhere
+            if not Path(src).expanduser().exists():
+                raise _fail(task, m, f"source {src!r} does not exist on this machine",
+                            "give an existing directory, or a bucket URL")
     for m in task.storage_mounts.values():
         store = m.store or STORE_OF_CLOUD.get(cluster.cloud)
         if store is None or cluster.cloud not in clouds_for(dataclasses.replace(m, store=store)):
@@ -143,7 +146,7 @@ async def attach(core: Core, cluster: Cluster, nodes: list[Node], task: Task) ->
         else:
             if m.named:
                 await _ensure_cloud_bucket(core, cluster, nodes[0], m, store)
-            if m.upload is not None:
+            if _sources(m):
                 await _upload_via_head(core, cluster, nodes[0], m, store)
             command = commands.cloud_command(m, store)
         await _run_everywhere(core, cluster, nodes, command, m, store)
@@ -168,7 +171,15 @@ async def _local_bucket(core: Core, cluster: Cluster, task: Task, m: StorageMoun
                              cluster=cluster.name, job_id=cluster.job_id)
     if m.upload is not None:
         await asyncio.to_thread(local.upload, Path(m.upload).expanduser(), path)
+    for src in m.uploads:  # a list: each directory under its own name, files at the top
+        p = Path(src).expanduser()
+        await asyncio.to_thread(local.upload, p, path / p.name if p.is_dir() else path)
     return path
+
+
+def _sources(m: StorageMount) -> tuple[str, ...]:
+    """The local paths a mount uploads: its one `source:` directory, or its list."""
+    return (m.upload,) if m.upload is not None else m.uploads
 
 
 async def _ensure_cloud_bucket(core: Core, cluster: Cluster, head: Node, m: StorageMount,
@@ -200,11 +211,14 @@ async def _upload_via_head(core: Core, cluster: Cluster, head: Node, m: StorageM
 
     addr = address(core, cluster, head)
     staging = commands.upload_staging(m.bucket)
-    src = Path(m.upload or "").expanduser()
-    await sync_up(core.ssh, addr, src, staging + "/", contents=src.is_dir())
+    for one in _sources(m):
+        src = Path(one).expanduser()
+        # One source directory: its contents; a list: each directory under its own name.
+        await sync_up(core.ssh, addr, src, staging + "/", contents=src.is_dir() and not m.uploads)
     done = await run(core.ssh, addr, commands.upload_command(store, m.bucket, m.sub_path), timeout=3600)
     if not done.ok:
-        raise SkytuiError(f"cannot upload {m.upload} into {m.url(store)}: {_tail(done.stderr or done.stdout)}",
+        what = m.upload or ", ".join(m.uploads)
+        raise SkytuiError(f"cannot upload {what} into {m.url(store)}: {_tail(done.stderr or done.stdout)}",
                           "check the node's cloud credentials (README: Storage mounts)")
 
 
