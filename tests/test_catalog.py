@@ -230,11 +230,12 @@ def test_extra_source_rows_are_whole_and_consistent() -> None:
     rows = build.read_extra_aws()
     types = {r["InstanceType"] for r in rows}
     assert types >= {"inf1.xlarge", "inf1.24xlarge", "inf2.xlarge", "inf2.48xlarge",
-                     "m5.large", "m5.2xlarge", "m5.8xlarge"}
+                     "trn1.2xlarge", "trn1n.32xlarge", "m5.large", "m5.2xlarge", "m5.8xlarge"}
     keys = [(r["InstanceType"], r["AvailabilityZone"]) for r in rows]
     assert len(keys) == len(set(keys))
-    for r in rows:
-        assert float(r["Price"]) > 0 and r["AvailabilityZone"].startswith(
+    for r in rows:  # four trn1.32xlarge rows have no on-demand price upstream
+        assert (float(r["Price"]) > 0 if r["Price"] else r["InstanceType"] == "trn1.32xlarge")
+        assert r["AvailabilityZone"].startswith(
             {"af": "afs", "ap": "ap", "ca": "cac", "eu": "eu", "me": "me", "us": "us"}[
                 r["Region"][:2]])
 
@@ -245,7 +246,10 @@ def test_inferentia_is_in_the_bundled_catalog_on_aws_only() -> None:
         ("Inferentia2", 6)}
     assert {o.accelerator_count for o in _find("aws", accelerator_name="Inferentia")} == {
         1, 4, 16}
-    assert not [o for o in catalog.load("gcp") if (o.accelerator_name or "").startswith("Inf")]
+    assert {(o.instance_type, o.accelerator_count) for o in _find("aws", accelerator_name="Trainium")} \
+        == {("trn1.2xlarge", 1), ("trn1.32xlarge", 16), ("trn1n.32xlarge", 16)}
+    assert not [o for o in catalog.load("gcp")
+                if (o.accelerator_name or "").startswith(("Inf", "Tra"))]
     assert _find("aws", instance_type="m5.2xlarge", zone="use1-az1")[0].price == 0.384
 
 

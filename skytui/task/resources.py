@@ -367,8 +367,8 @@ def _one_accelerator(r: Reader, where: Node, field: str, spec: str, count_node: 
     if compat.is_tpu(name):
         return (where, compat.TPU_REFUSAL[0], compat.TPU_REFUSAL[1])
     if folded in compat.NEURON:
-        return (where, f"AWS {name} is not in skytui's bundled catalog (it has GPUs, Inferentia "
-                       "and Inferentia2)",
+        return (where, f"AWS {name} is not in skytui's bundled catalog (it has GPUs, Inferentia, "
+                       "Inferentia2 and Trainium)",
                 "ask for a GPU (see `skytui show-gpus`), or run this task with SkyPilot")
     if folded in compat.OTHER_ACCELERATORS:  # real, but on no cloud skytui runs on
         return (where, f"{name} (no cloud skytui runs on offers it)",
