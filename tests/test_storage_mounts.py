@@ -63,6 +63,19 @@ def test_a_list_of_local_sources_loads_and_survives_the_stored_form() -> None:
     assert one.storage_mounts["/one"].upload == "./dir" and not one.storage_mounts["/one"].uploads
 
 
+def test_a_placeholder_from_an_env_names_the_env_to_pass() -> None:
+    text = ("envs:\n  MODEL_CKPT: <bucket-path-to-your-model-ckpt>\n"
+            "file_mounts:\n  /ckpt:\n    source: $MODEL_CKPT\n    mode: COPY\nrun: 'true'\n")
+    with pytest.raises(TaskError) as err:
+        _load(text)
+    assert str(err.value) == (
+        "t.yaml:5:13: file_mounts./ckpt.source: '<bucket-path-to-your-model-ckpt>' (from "
+        "$MODEL_CKPT) is a placeholder, not a bucket or a path; pass the real one with "
+        "--env MODEL_CKPT=s3://BUCKET/path (or a local path)")
+    given = load_task_text(text, "t.yaml", env_overrides={"MODEL_CKPT": "gs://ckpt-1/v"})
+    assert given.storage_mounts["/ckpt"].url() == "gs://ckpt-1/v"
+
+
 def test_mounts_survive_the_stored_form_of_a_managed_job() -> None:
     task = _load("file_mounts:\n  ~/c: {name: abc, store: local, mode: MOUNT_CACHED, persistent: false}\n"
                  "  /d: s3://b12/x\nrun: 'true'\n")
@@ -93,6 +106,8 @@ def test_mounts_survive_the_stored_form_of_a_managed_job() -> None:
     ("~/d: {name: bkt, source: [x/data, y/data/]}", "2:37: file_mounts.~/d.source",
      "would both land at 'data' in the bucket"),
     ("~/d: {name: bkt, source: [a, ..]}", "2:32: file_mounts.~/d.source", "has no name to place it under"),
+    ("~/d: {source: '<path-to-your-ckpt>', mode: COPY}", "2:17: file_mounts.~/d.source",
+     "'<path-to-your-ckpt>' is a placeholder, not a bucket or a path; put a bucket URL"),
     ("~alice/d: {name: bkt}", "2:13: file_mounts.~alice/d", "only '~/' (the node user's HOME)"),
     ("~/: {name: bkt}", "2:7: file_mounts.~/", "cannot mount over '~/'"),
 ])

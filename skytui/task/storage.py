@@ -185,6 +185,8 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str,
         src_node = None
     source = None if src_node is None or _null(src_node) else \
         r.text(src_node, f"{where}.source", what="a source")
+    if source is not None and src_node is not None and _PLACEHOLDER.fullmatch(source.strip()):
+        raise _placeholder(r, src_node, f"{where}.source", source)
     common: dict[str, Any] = {"path": path, "mode": mode, "persistent": persistent,
                               "line": node.line, "col": node.col,
                               "pending": ", ".join(f"--env {n}=..." for n in open_envs),
@@ -251,6 +253,21 @@ def _source_list(r: Reader, node: Node, where: str) -> tuple[str, ...]:
 
 
 # -- small helpers --------------------------------------------------------------------------------
+# `<bucket-path-to-your-model-ckpt>`: an example file's "fill this in", not a path or a URL.
+_PLACEHOLDER = re.compile(r"<[^<>]+>")
+
+
+def _placeholder(r: Reader, node: Node, where: str, value: str) -> TaskError:
+    from skytui.task.envsub import REFERENCE
+
+    ref = REFERENCE.search(node.text or "")
+    env = (ref.group(1) or ref.group(2)) if ref else None
+    problem = f"{value!r}{f' (from ${env})' if env else ''} is a placeholder, not a bucket or a path"
+    fix = (f"pass the real one with --env {env}=s3://BUCKET/path (or a local path)" if env
+           else "put a bucket URL (s3://BUCKET/path) or a local path there")
+    return r.fail(node, where, problem, fix)
+
+
 def _refers(text: str, unset_envs: tuple[str, ...], found: list[str]) -> bool:
     """Whether `text` still names an env without a value; those names are added to `found`."""
     if not unset_envs or "$" not in text:
