@@ -139,6 +139,18 @@ def test_local_paths_cannot_leave_their_bucket(sandbox: Path) -> None:
         local.resolve("okay-bucket", "../x")
 
 
+def test_a_bucket_whose_cloud_has_nothing_that_fits_says_so() -> None:
+    """SkyPilot's airflow example: one vCPU (only the local cloud has that) and an S3 bucket."""
+    task = _load("resources:\n  cpus: 1\nfile_mounts:\n  /data: {name: demo-bkt, store: s3}\n"
+                 "run: 'true'\n")
+    with pytest.raises(TaskError) as err:
+        make_plan(Core(Config(clouds=("aws", "gcp", "local"))), task)
+    assert str(err.value) == (
+        "t.yaml:4:10: file_mounts./data: s3://demo-bkt needs AWS nodes, but no AWS offering has "
+        "what the task asks (only local-cloud ones do); ask for resources that cloud offers "
+        "(e.g. cpus: 2+; see `skytui show-gpus`), or use a bucket of the cloud that has them")
+
+
 def test_the_planner_keeps_only_clouds_that_can_mount_every_bucket() -> None:
     core = Core(Config())
     task = _load("file_mounts:\n  ~/c: local://bkt/x\nrun: 'true'\n")

@@ -82,9 +82,15 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
     keep = [c for c in p.candidates if c.cloud in allowed]
     elsewhere = [c for c in p.candidates_elsewhere if c.cloud in allowed]
     if not keep and not elsewhere:
-        cloud = (p.candidates or p.candidates_elsewhere)[0].cloud if (
-            p.candidates or p.candidates_elsewhere) else "local"
+        offered = sorted({c.cloud for c in (*p.candidates, *p.candidates_elsewhere)})
+        cloud = offered[0] if offered else "local"
         bad = next((m for m in mounts if cloud not in clouds_for(m)), mounts[0])
+        if bad.store and len(offered) == 1:  # the bucket's cloud has nothing that fits
+            words = {"local": "local-cloud", "aws": "AWS", "gcp": "GCP"}
+            raise _fail(task, bad, f"{bad.url()} needs {_needs(bad)} nodes, but no {_needs(bad)} "
+                        f"offering has what the task asks (only {words[cloud]} ones do)",
+                        "ask for resources that cloud offers (e.g. cpus: 2+; see `skytui "
+                        "show-gpus`), or use a bucket of the cloud that has them")
         problem, fix = _why_not(bad, cloud)
         raise _fail(task, bad, problem, fix)
     return dataclasses.replace(p, candidates=keep, candidates_elsewhere=elsewhere)
