@@ -155,15 +155,25 @@ def test_the_planner_keeps_only_clouds_that_can_mount_every_bucket() -> None:
     core = Core(Config())
     task = _load("file_mounts:\n  ~/c: local://bkt/x\nrun: 'true'\n")
     assert {c.cloud for c in make_plan(core, task).candidates} == {"local"}
-    s3 = _load("file_mounts:\n  /data: s3://bkt/x\nrun: 'true'\n")
+    s3 = _load("file_mounts:\n  /data: {source: s3://bkt/x, mode: MOUNT}\nrun: 'true'\n")
     p = make_plan(core, s3)  # AWS could, but it is not enabled here
     assert not p.candidates and {c.cloud for c in p.candidates_elsewhere} == {"aws"}
     with pytest.raises(NoOffering, match="only aws offers this"):
         p.require()
-    both = _load("file_mounts:\n  /a: s3://bkt/x\n  /b: gs://bkt/y\nrun: 'true'\n")
+    both = _load("file_mounts:\n  /a: {source: s3://bkt/x, mode: MOUNT}\n"
+                 "  /b: {source: gs://bkt/y, mode: MOUNT}\nrun: 'true'\n")
     with pytest.raises(TaskError, match=r"t.yaml:3:7: file_mounts./b: gs://bkt/y needs GCP nodes but /a "
                                         r"needs AWS nodes: no node can mount both"):
         make_plan(core, both)
+    # A COPY of an existing bucket goes anywhere (through this host on another cloud's nodes),
+    # so buckets of two clouds copied into one task plan on both clouds.
+    copies = _load("file_mounts:\n  /a: s3://bkt/x\n  /b: gs://bkt/y\nrun: 'true'\n")
+    assert {c.cloud for c in make_plan(core, copies).candidates_elsewhere} == {"aws", "gcp"}
+    home = _load("file_mounts:\n  ~/a: s3://bkt/x\nrun: 'true'\n")
+    assert {c.cloud for c in make_plan(core, home).candidates} == {"local"}
+    mixed = _load("file_mounts:\n  /a: s3://bkt/x\n  /b: {source: gs://bkt/y, mode: MOUNT}\n"
+                  "run: 'true'\n")
+    assert {c.cloud for c in make_plan(core, mixed).candidates_elsewhere} == {"gcp"}
     named = _load("file_mounts:\n  ~/c: {name: any-store}\nrun: 'true'\n")  # the node's cloud decides
     assert "local" in {c.cloud for c in make_plan(core, named).candidates}
     upload = _load("file_mounts:\n  ~/c: {name: abc, store: local, source: ./not-here}\nrun: 'true'\n")

@@ -33,10 +33,17 @@ def _fail(task: Task, m: StorageMount, problem: str, fix: str) -> TaskError:
                      field=f"file_mounts.{m.path}")
 
 
+def relayed(m: StorageMount) -> bool:
+    """A COPY of an existing s3/gcs bucket: any cloud's nodes get it, through this host when
+    the node is not on the bucket's cloud (see commands.fetch_command)."""
+    return m.mode == "COPY" and not m.named and m.store in ("s3", "gcs")
+
+
 def clouds_for(m: StorageMount) -> set[str]:
-    """The clouds whose nodes can mount `m` (a store's buckets mount on that store's cloud;
-    absolute paths on the local cloud would land in this host's own filesystem)."""
-    clouds = {CLOUD_OF_STORE[m.store]} if m.store else set(CLOUD_OF_STORE.values())
+    """The clouds whose nodes can mount `m` (a store's buckets mount on that store's cloud, a
+    COPY of an existing bucket goes anywhere; absolute paths on the local cloud would land in
+    this host's own filesystem)."""
+    clouds = {CLOUD_OF_STORE[m.store]} if m.store and not relayed(m) else set(CLOUD_OF_STORE.values())
     if m.path.startswith("/"):
         clouds.discard("local")
     return clouds
@@ -85,7 +92,8 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
         offered = sorted({c.cloud for c in (*p.candidates, *p.candidates_elsewhere)})
         cloud = offered[0] if offered else "local"
         bad = next((m for m in mounts if cloud not in clouds_for(m)), mounts[0])
-        if bad.store and len(offered) == 1:  # the bucket's cloud has nothing that fits
+        pinned = any(r.cloud for r in task.resources)  # then the cloud asked is the reason
+        if bad.store and len(offered) == 1 and not pinned:  # its cloud has nothing that fits
             words = {"local": "local-cloud", "aws": "AWS", "gcp": "GCP"}
             raise _fail(task, bad, f"{bad.url()} needs {_needs(bad)} nodes, but no {_needs(bad)} "
                         f"offering has what the task asks (only {words[cloud]} ones do)",
@@ -122,6 +130,8 @@ def describe_mounts(task: Task) -> list[str]:
             life = "created if missing; deleted on down if skytui created it (persistent: false)"
         if m.uploads:
             life += f"; uploads {len(m.uploads)} local paths first"
+        if relayed(m):
+            how += " (through this host on another cloud's nodes)"
         out.append(f"  {m.path} <- {url}: {how}; {life}")
     return out
 
@@ -147,6 +157,11 @@ async def attach(core: Core, cluster: Cluster, nodes: list[Node], task: Task) ->
         if store is None or cluster.cloud not in clouds_for(dataclasses.replace(m, store=store)):
             problem, fix = _why_not(dataclasses.replace(m, store=store or "local"), cluster.cloud)
             raise _fail(task, m, problem, fix)
+        if store != "local" and CLOUD_OF_STORE[store] != cluster.cloud:  # relayed(m) holds
+            await _relay(core, cluster, nodes, m, store)
+            core.progress("storage", f"{m.url(store)} copied to {m.path} through this host",
+                          cluster=cluster.name, record=False)
+            continue
         if store == "local":
             command = commands.local_command(m, await _local_bucket(core, cluster, task, m))
         else:
@@ -226,6 +241,46 @@ async def _upload_via_head(core: Core, cluster: Cluster, head: Node, m: StorageM
         what = m.upload or ", ".join(m.uploads)
         raise SkytuiError(f"cannot upload {what} into {m.url(store)}: {_tail(done.stderr or done.stdout)}",
                           "check the node's cloud credentials (README: Storage mounts)")
+
+
+async def _relay(core: Core, cluster: Cluster, nodes: list[Node], m: StorageMount,
+                 store: str) -> None:
+    """COPY a bucket of another cloud: fetch it on this host, send it to every node over SSH,
+    and let each node put it at the mount path. The download lives in a temporary directory
+    under skytui's cache, removed whatever happens."""
+    import tempfile
+
+    from skytui.core.nodeaddr import address
+    from skytui.paths import cache_dir
+    from skytui.remote.exec import run
+    from skytui.remote.sync import sync_up
+
+    tool = {"s3": "aws", "gcs": "gcloud"}[store]
+    with tempfile.TemporaryDirectory(prefix="relay-", dir=cache_dir()) as tmp:
+        target = Path(tmp) / "data"
+        proc = await asyncio.create_subprocess_exec(
+            "bash", "-c", commands.fetch_command(m, store, target),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        if proc.returncode != 0 or not target.exists():
+            raise SkytuiError(
+                f"cannot copy {m.url(store)} through this host for {cluster.cloud} nodes: "
+                f"{_tail(err.decode(errors='replace') or out.decode(errors='replace'))}",
+                f"install and sign in the {tool} CLI here, or run the task on "
+                f"{_STORE_CLOUD_WORDS[store]}")
+        staged = commands.relay_staging(m.bucket)
+
+        async def one(n: Node) -> None:
+            addr = address(core, cluster, n)
+            await sync_up(core.ssh, addr, target, staged + ("/" if target.is_dir() else ""),
+                          contents=target.is_dir())
+            done = await run(core.ssh, addr, commands.staged_copy_command(m, staged), timeout=600)
+            if not done.ok:
+                raise SkytuiError(f"{n.alias}: cannot copy {m.url(store)} to {m.path}: "
+                                  f"{_tail(done.stderr or done.stdout)}",
+                                  "see README: Storage mounts for what the node needs")
+
+        await asyncio.gather(*(one(n) for n in nodes))
 
 
 async def _run_everywhere(core: Core, cluster: Cluster, nodes: list[Node], command: str,
