@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 
 from skytui.catalog import accelerators
 from skytui.catalog.catalog import Offering
@@ -336,7 +337,7 @@ def plan(
             everything_cache = [o for c in KNOWN_CLOUDS for o in offerings(c)]
         why = _explain(r, offers, everything_cache, stages, allowed_regions)
         notes.append(f"left out {_describe(r)}: {why.problem}")
-    found.sort(key=lambda kc: kc[0])
+    found.sort(key=itemgetter(0))  # a C key function: a CPU-only ask sorts ~2,400 candidates
     enabled: list[Candidate] = []
     elsewhere: list[Candidate] = []
     seen: set[tuple[object, ...]] = set()
