@@ -44,7 +44,11 @@ class Location:
     zone: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though treated as immutable (change one with dataclasses.replace): a frozen
+# dataclass sets each field through object.__setattr__, 8x the cost of a plain one, and a
+# CPU-only plan builds ~2,400 candidates (see docs/performance.md). Equal and hashable as
+# a frozen one would be.
+@dataclass(slots=True, unsafe_hash=True)
 class Candidate:
     """One way to run the task: an instance type in a zone, spot or on-demand."""
 
