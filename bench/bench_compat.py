@@ -11,6 +11,11 @@ YAMLs. Each file is classified from its raw YAML, independently of skytui's load
 - in scope: everything else; "storage" marks files with storage mounts (mapping-form
   file_mounts), a feature that lands separately.
 
+"Plan" is what `launch --dry-run` does with every cloud enabled: load the file, plan its
+resources, and keep only clouds whose nodes can mount every bucket (the storage check that
+`launch` applies; before it was run here, files whose buckets no offered cloud could mount
+were counted as planned).
+
 It prints how many in-scope files plan, how out-of-scope files were refused (in one line
 naming the feature), crashes, and the median load + plan time. No SkyPilot file is copied.
 """
@@ -139,6 +144,7 @@ def without_storage_mounts(docs: list[Any]) -> str:
 def load_and_plan(path: Path, text: str | None = None) -> tuple[str, str, float]:
     """('planned' | 'refused' | 'crash', message, seconds for load + plan)."""
     from skytui.core.planner import plan
+    from skytui.core.storage.attach import restrict_plan
     from skytui.errors import SkytuiError
     from skytui.task.loader import load_pipeline, load_pipeline_text
 
@@ -148,8 +154,10 @@ def load_and_plan(path: Path, text: str | None = None) -> tuple[str, str, float]
         for task in pipe.tasks:
             envs = {k: "x" for k in task.missing_envs()}  # as --env would give them
             task.envs.update({k: v for k, v in envs.items() if k in task.envs})
-            plan(task.resources, ordered=task.resources_ordered, num_nodes=task.num_nodes,
-                 enabled_clouds=("aws", "gcp", "local"), limit=None)
+            p = plan(task.resources, ordered=task.resources_ordered, num_nodes=task.num_nodes,
+                     enabled_clouds=("aws", "gcp", "local"), limit=None)
+            if task.storage_mounts:  # as `launch --dry-run`: only clouds that mount every bucket
+                restrict_plan(task, p)
     except SkytuiError as e:
         text = str(e)
         kind = "crash" if "internal error" in text else "refused"

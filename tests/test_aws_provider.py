@@ -384,3 +384,27 @@ def test_instances_and_volumes_carry_the_launching_stores_identity(moto: Moto) -
     [vol] = moto.client().describe_volumes()["Volumes"]
     assert {t["Key"]: t["Value"] for t in vol["Tags"]}["skytui-store"] == store_id
     run(p.terminate([inst.id]))
+
+
+def test_neuron_types_boot_the_neuron_image_never_the_nvidia_one(moto: Moto) -> None:
+    """Inferentia/Trainium nodes get the Neuron DLAMI (their driver and SDK); an NVIDIA image
+    there would bring nvidia-smi with no NVIDIA device, which telemetry reads as a driver error."""
+    from moto.ec2.models.amis import Ami
+
+    ec2 = moto.backend()
+    for ami_id, name in (("ami-0000000000000aaa1", "Deep Learning Base OSS Nvidia Driver GPU AMI "
+                                                   "(Ubuntu 22.04) 20250101"),
+                         ("ami-0000000000000bbb2", "Deep Learning AMI Neuron (Ubuntu 22.04) 20250101")):
+        ec2.amis[ami_id] = Ami(ec2, ami_id, name=name, owner_id="137112412989",
+                               owner_alias="amazon", architecture="x86_64", public=True)
+    p = provider(moto)
+
+    def image_of(request_id: str, accelerator: str) -> str:
+        node = run(p.launch(spec(request_id, cluster=request_id.split("-")[0], itype="g5.xlarge",
+                                 accelerator=accelerator, accelerator_count=1)))[0]
+        reservations = moto.client().describe_instances(InstanceIds=[node.id])["Reservations"]
+        return str(reservations[0]["Instances"][0]["ImageId"])
+
+    assert image_of("inf-1", "Inferentia2") == "ami-0000000000000bbb2"
+    assert image_of("trn-1", "Trainium") == "ami-0000000000000bbb2"
+    assert image_of("gpu-1", "A10G") == "ami-0000000000000aaa1"

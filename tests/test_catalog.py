@@ -159,7 +159,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def test_build_keeps_whole_instance_prices_for_aws(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    report = build.build(_raw(tmp_path), out)
+    report = build.build(_raw(tmp_path), out, extra_dir=tmp_path / "no-extra")
     rows = _rows(out / "aws.csv")
     assert [(r["instance_type"], r["zone"]) for r in rows] == [
         ("g5.xlarge", "use1-az1"), ("g5.xlarge", "use1-az2"), ("m6i.large", "use1-az1")]
@@ -175,7 +175,7 @@ def test_build_keeps_whole_instance_prices_for_aws(tmp_path: Path) -> None:
 
 def test_build_combines_gcp_hosts_with_gpus(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    report = build.build(_raw(tmp_path), out)
+    report = build.build(_raw(tmp_path), out, extra_dir=tmp_path / "no-extra")
     rows = {(r["instance_type"], r["accelerator_name"], r["accelerator_count"]): r
             for r in _rows(out / "gcp.csv")}
     # V100:1 needs <= 12 vCPUs, so a 16-vCPU host takes only V100:2.
@@ -189,6 +189,68 @@ def test_build_combines_gcp_hosts_with_gpus(tmp_path: Path) -> None:
     assert any("B200" in note for note in report.notes)
     sidecar = (out / "SOURCE.md").read_text()
     assert "gcp.csv: 4 rows" in sidecar and "aws.csv: 3 rows" in sidecar
+
+
+def test_build_folds_in_the_extra_rows_and_the_raw_snapshot_wins(tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    info = ("\"{'Gpus': [{'Count': 1, 'Name': 'Inferentia2', "
+            "'MemoryInfo': {'SizeInMiB': 32768}}]}\"")
+    (extra / "aws_types.csv").write_text(
+        "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Arch\n"
+        f"inf2.xlarge,Inferentia2,1.0,4.0,16.0,{info},x86_64\n"
+        "m6i.large,,,2.0,8.0,,x86_64\n")
+    (extra / "aws_prices.csv").write_text(
+        "InstanceType,Price,SpotPrice,Region,AvailabilityZone\n"
+        "inf2.xlarge,0.7582,0.1614,us-east-1,use1-az2\n"
+        "inf2.xlarge,0.7582,,us-west-2,usw2-lax1-az1\n"  # a Local Zone: left out
+        "m6i.large,9.99,,us-east-1,use1-az1\n")  # the raw snapshot has this one
+    out = tmp_path / "out"
+    build.build(_raw(tmp_path), out, extra_dir=extra)
+    rows = {(r["instance_type"], r["zone"]): r for r in _rows(out / "aws.csv")}
+    inf2 = rows[("inf2.xlarge", "use1-az2")]
+    assert (inf2["accelerator_name"], inf2["accelerator_count"], inf2["accelerator_memory_gib"],
+            inf2["price"], inf2["spot_price"]) == ("Inferentia2", "1", "32", "0.7582", "0.1614")
+    assert ("inf2.xlarge", "usw2-lax1-az1") not in rows
+    assert rows[("m6i.large", "use1-az1")]["price"] == "0.096"
+
+
+def test_extra_prices_need_their_type_row(tmp_path: Path) -> None:
+    (tmp_path / "aws_types.csv").write_text(
+        "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Arch\n")
+    (tmp_path / "aws_prices.csv").write_text(
+        "InstanceType,Price,SpotPrice,Region,AvailabilityZone\n"
+        "inf1.xlarge,0.228,,us-east-1,use1-az1\n")
+    with pytest.raises(ValueError, match="inf1.xlarge has no row"):
+        build.read_extra_aws(tmp_path)
+
+
+def test_extra_source_rows_are_whole_and_consistent() -> None:
+    """The kept extra rows: every type priced, every zone row well formed, no duplicates."""
+    rows = build.read_extra_aws()
+    types = {r["InstanceType"] for r in rows}
+    assert types >= {"inf1.xlarge", "inf1.24xlarge", "inf2.xlarge", "inf2.48xlarge",
+                     "trn1.2xlarge", "trn1n.32xlarge", "m5.large", "m5.2xlarge", "m5.8xlarge"}
+    keys = [(r["InstanceType"], r["AvailabilityZone"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    for r in rows:  # four trn1.32xlarge rows have no on-demand price upstream
+        assert (float(r["Price"]) > 0 if r["Price"] else r["InstanceType"] == "trn1.32xlarge")
+        assert r["AvailabilityZone"].startswith(
+            {"af": "afs", "ap": "ap", "ca": "cac", "eu": "eu", "me": "me", "us": "us"}[
+                r["Region"][:2]])
+
+
+def test_inferentia_is_in_the_bundled_catalog_on_aws_only() -> None:
+    inf = _find("aws", instance_type="inf2.24xlarge")
+    assert inf and {(o.accelerator_name, o.accelerator_count) for o in inf} == {
+        ("Inferentia2", 6)}
+    assert {o.accelerator_count for o in _find("aws", accelerator_name="Inferentia")} == {
+        1, 4, 16}
+    assert {(o.instance_type, o.accelerator_count) for o in _find("aws", accelerator_name="Trainium")} \
+        == {("trn1.2xlarge", 1), ("trn1.32xlarge", 16), ("trn1n.32xlarge", 16)}
+    assert not [o for o in catalog.load("gcp")
+                if (o.accelerator_name or "").startswith(("Inf", "Tra"))]
+    assert _find("aws", instance_type="m5.2xlarge", zone="use1-az1")[0].price == 0.384
 
 
 def test_gpu_memory_parses_literal_and_malformed_text() -> None:

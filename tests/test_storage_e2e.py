@@ -31,11 +31,11 @@ from skytui.task.loader import load_task, load_task_text
 pytestmark = pytest.mark.slow
 
 
-async def _sh(core, name: str, command: str) -> str:  # type: ignore[no-untyped-def]
+async def _sh(core, name: str, command: str, node: int = 0) -> str:  # type: ignore[no-untyped-def]
     from skytui.core.launcher import address
 
     c = core.store.cluster(name)
-    done = await run(core.ssh, address(core, c, core.store.nodes(name)[0]), command, timeout=30)
+    done = await run(core.ssh, address(core, c, core.store.nodes(name)[node]), command, timeout=30)
     assert done.ok, done.stderr
     return done.stdout
 
@@ -125,7 +125,8 @@ def test_cli_refuses_bad_mounts_in_one_line_with_exit_2(sandbox: Path) -> None:
         "scheme": ("file_mounts:\n  ~/d: azure://bucket/x\nrun: 'true'\n", ":2:8: file_mounts.~/d: unknown bucket scheme"),
         "escape": ("file_mounts:\n  ~/d:\n    source: local://b1b/../../etc\nrun: 'true'\n", ":3:13: file_mounts.~/d.source:"),
         "mode": ("file_mounts:\n  ~/d: {name: abc, mode: SYNCED}\nrun: 'true'\n", ":2:26: file_mounts.~/d.mode: unknown mode 'SYNCED'"),
-        "s3-on-local": ("file_mounts:\n  ~/d: s3://bucket/x\nresources: {cloud: local}\nrun: 'true'\n",
+        "s3-on-local": ("file_mounts:\n  ~/d: {source: s3://bucket/x, mode: MOUNT}\nresources: {cloud: local}\n"
+                        "run: 'true'\n",
                         ":2:8: file_mounts.~/d: s3://bucket/x is an S3 bucket, which skytui mounts on AWS nodes only"),
         "absolute-on-local": ("file_mounts:\n  /data: local://bkt/x\nrun: 'true'\n",
                               ":2:10: file_mounts./data: local-cloud nodes share this host's filesystem"),
@@ -253,6 +254,76 @@ resources: {{cloud: local}}
                                         r"exist on this machine"):
         await clusters.launch(core, "up", missing, clusters.LaunchOptions(detach_run=True))
     await clusters.down(core, "up")
+
+
+async def test_a_list_of_sources_lands_in_one_bucket_each_by_its_name(sandbox: Path) -> None:
+    """SkyPilot's `source: [file, dir]`: a directory under its own name, a file at the top."""
+    core = make_core()
+    data, note = sandbox / "datasets", sandbox / "mydir" / "myfile.txt"
+    (data / "train").mkdir(parents=True)
+    (data / "train" / "part-0").write_text("rows\n")
+    note.parent.mkdir()
+    note.write_text("hello\n")
+    task = load_task_text(f"""
+file_mounts:
+  ~/multi: {{name: multi-bkt, store: local, source: [{note}, {data}], mode: COPY}}
+run: "true"
+resources: {{cloud: local}}
+""", "multi.yaml")
+    await clusters.launch(core, "multi", task, clusters.LaunchOptions(detach_run=True))
+    assert (await _sh(core, "multi", "cat multi/myfile.txt multi/datasets/train/part-0")) == \
+        "hello\nrows\n"
+    assert sorted(p.name for p in local.bucket_dir("multi-bkt").iterdir()) == ["datasets", "myfile.txt"]
+    missing = load_task_text(f"file_mounts:\n  ~/c: {{name: multi-bkt, source: [{note}, ./gone]}}\n"
+                             "run: 'true'\n", "m.yaml")
+    with pytest.raises(Exception, match=r"^m.yaml:2:8: file_mounts.~/c: source './gone' does not "
+                                        r"exist on this machine"):
+        await clusters.launch(core, "multi", missing, clusters.LaunchOptions(detach_run=True))
+    await clusters.down(core, "multi")
+
+
+async def test_a_bucket_of_another_cloud_is_copied_through_this_host(
+        sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A COPY of s3:// onto nodes that are not on AWS (here the local cloud): this host runs
+    the `aws` CLI (a stand-in keeping "buckets" as directories; the real one needs AWS), then
+    each node gets the result over SSH at its mount path: a prefix as a tree, an object as a
+    file. A failing CLI is one line naming the bucket and what to do."""
+    fake_s3, bin_dir = sandbox / "fake-s3", sandbox / "bin"
+    (fake_s3 / "pub" / "runs" / "r1").mkdir(parents=True)
+    (fake_s3 / "pub" / "runs" / "r1" / "frame0.xtc").write_text("frames\n")
+    (fake_s3 / "pub" / "runs" / "notes.txt").write_text("notes\n")
+    bin_dir.mkdir()
+    aws = bin_dir / "aws"
+    aws.write_text('#!/bin/sh\nset -e\ncase "$1 $2" in\n'
+                   '  "s3api head-object") [ -f "$FAKE_S3/$4/$6" ] ;;\n'
+                   '  "s3 cp") src="${4#s3://}"; cp "$FAKE_S3/$src" "$5" ;;\n'
+                   '  "s3 sync") src="${4#s3://}"; [ -d "$FAKE_S3/$src" ] || { echo "no such bucket" >&2; exit 1; }; '
+                   'cp -R "$FAKE_S3/$src/." "$5/" ;;\n'
+                   '  *) exit 2 ;;\nesac\n')
+    aws.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_S3", str(fake_s3))
+    core = make_core()
+    task = load_task_text("""
+file_mounts:
+  ~/runs: s3://pub/runs
+  ~/one/frame0.xtc: s3://pub/runs/r1/frame0.xtc
+resources: {cloud: local}
+num_nodes: 2
+run: "true"
+""", "relay.yaml")
+    await clusters.launch(core, "relay", task, clusters.LaunchOptions(detach_run=True))
+    for rank in (0, 1):
+        out = await _sh(core, "relay", "cat runs/notes.txt runs/r1/frame0.xtc one/frame0.xtc; "
+                        "ls -A .skytui/relay", node=rank)
+        assert out == "notes\nframes\nframes\n", out  # the staging copies are gone
+    assert not any((Path(os.environ["XDG_CACHE_HOME"]) / "skytui").glob("relay-*"))
+    gone = load_task_text("file_mounts:\n  ~/x: s3://missing-bkt/p\nresources: {cloud: local}\n"
+                          "run: 'true'\n", "gone.yaml")
+    with pytest.raises(Exception, match=r"^cannot copy s3://missing-bkt/p through this host for "
+                                        r"local nodes: no such bucket; install and sign in the aws CLI"):
+        await clusters.launch(core, "relay", gone, clusters.LaunchOptions(detach_run=True))
+    await clusters.down(core, "relay")
 
 
 async def test_cloud_buckets_are_claimed_only_when_the_nodes_create_command_made_them(

@@ -77,9 +77,17 @@ def test_secrets_are_never_filled_into_bucket_names_or_paths() -> None:
     """A bucket name or path shows in plans, Events and the store: a secret must not."""
     with pytest.raises(TaskError) as err:
         _load("secrets: {B: sec-bucket}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n")
-    assert "file_mounts./a.name" in str(err.value) and "sec-bucket" not in str(err.value)
-    with pytest.raises(TaskError):
+    assert str(err.value) == (
+        "t.yaml:3:14: file_mounts./a.name: $B is a secret, and skytui fills only envs into "
+        "file_mounts (bucket names and paths show in plans and the state); declare B under envs "
+        "instead (then --env can give it)")
+    with pytest.raises(TaskError, match=r"\$B is a secret"):
         _load("secrets: {B: null}\nfile_mounts:\n  /a: {name: $B-2}\nrun: 'true'\n", B="given")
+    for entry, where in (("/b: {name: ok-bkt, source: [~/x, '~/${B}']}", "3:36: file_mounts./b.source"),
+                         ("/c/$B: ~/x", "3:3: file_mounts"), ("/d: ~/${B}", "3:7: file_mounts./d")):
+        with pytest.raises(TaskError) as err:
+            _load(f"secrets: {{B: s}}\nfile_mounts:\n  {entry}\nrun: 'true'\n")
+        assert str(err.value).startswith(f"t.yaml:{where}: $B is a secret"), str(err.value)
 
 
 def test_an_undeclared_name_is_left_as_written_and_refused_at_its_place() -> None:

@@ -53,6 +53,29 @@ run: echo
     assert (m["~/ckpt"].line, m["~/ckpt"].col) == (6, 5)
 
 
+def test_a_list_of_local_sources_loads_and_survives_the_stored_form() -> None:
+    task = _load("file_mounts:\n  /multi:\n    name: multi-src\n"
+                 "    source: [~/mydir/myfile.txt, ~/datasets]\nrun: 'true'\n")
+    m = task.storage_mounts["/multi"]
+    assert m.named and m.upload is None and m.uploads == ("~/mydir/myfile.txt", "~/datasets")
+    assert task_from_json(task_to_json(task)).storage_mounts == task.storage_mounts
+    one = _load("file_mounts:\n  /one: {name: one-src, source: [./dir]}\nrun: 'true'\n")
+    assert one.storage_mounts["/one"].upload == "./dir" and not one.storage_mounts["/one"].uploads
+
+
+def test_a_placeholder_from_an_env_names_the_env_to_pass() -> None:
+    text = ("envs:\n  MODEL_CKPT: <bucket-path-to-your-model-ckpt>\n"
+            "file_mounts:\n  /ckpt:\n    source: $MODEL_CKPT\n    mode: COPY\nrun: 'true'\n")
+    with pytest.raises(TaskError) as err:
+        _load(text)
+    assert str(err.value) == (
+        "t.yaml:5:13: file_mounts./ckpt.source: '<bucket-path-to-your-model-ckpt>' (from "
+        "$MODEL_CKPT) is a placeholder, not a bucket or a path; pass the real one with "
+        "--env MODEL_CKPT=s3://BUCKET/path (or a local path)")
+    given = load_task_text(text, "t.yaml", env_overrides={"MODEL_CKPT": "gs://ckpt-1/v"})
+    assert given.storage_mounts["/ckpt"].url() == "gs://ckpt-1/v"
+
+
 def test_mounts_survive_the_stored_form_of_a_managed_job() -> None:
     task = _load("file_mounts:\n  ~/c: {name: abc, store: local, mode: MOUNT_CACHED, persistent: false}\n"
                  "  /d: s3://b12/x\nrun: 'true'\n")
@@ -77,7 +100,14 @@ def test_mounts_survive_the_stored_form_of_a_managed_job() -> None:
     ("~/d: {name: bkt, _force_delete: true}", "2:20: file_mounts.~/d", "'_force_delete' is SkyPilot's internal field"),
     ("~/d: {name: other, source: s3://bkt/x}", "2:15: file_mounts.~/d.name", "differs from the bucket of source"),
     ("~/d: {store: gcs, source: s3://bkt/x}", "2:16: file_mounts.~/d.store", "does not match the source URL"),
-    ("~/d: {name: bkt, source: [a, b]}", "2:28: file_mounts.~/d.source", "a list of sources is not supported"),
+    ("~/d: {source: [a, b]}", "2:17: file_mounts.~/d.source", "which needs a name"),
+    ("~/d: {name: bkt, source: [a, 's3://x1y/z']}", "2:32: file_mounts.~/d.source",
+     "a list of sources takes local paths only"),
+    ("~/d: {name: bkt, source: [x/data, y/data/]}", "2:37: file_mounts.~/d.source",
+     "would both land at 'data' in the bucket"),
+    ("~/d: {name: bkt, source: [a, ..]}", "2:32: file_mounts.~/d.source", "has no name to place it under"),
+    ("~/d: {source: '<path-to-your-ckpt>', mode: COPY}", "2:17: file_mounts.~/d.source",
+     "'<path-to-your-ckpt>' is a placeholder, not a bucket or a path; put a bucket URL"),
     ("~alice/d: {name: bkt}", "2:13: file_mounts.~alice/d", "only '~/' (the node user's HOME)"),
     ("~/: {name: bkt}", "2:7: file_mounts.~/", "cannot mount over '~/'"),
 ])
@@ -109,19 +139,41 @@ def test_local_paths_cannot_leave_their_bucket(sandbox: Path) -> None:
         local.resolve("okay-bucket", "../x")
 
 
+def test_a_bucket_whose_cloud_has_nothing_that_fits_says_so() -> None:
+    """SkyPilot's airflow example: one vCPU (only the local cloud has that) and an S3 bucket."""
+    task = _load("resources:\n  cpus: 1\nfile_mounts:\n  /data: {name: demo-bkt, store: s3}\n"
+                 "run: 'true'\n")
+    with pytest.raises(TaskError) as err:
+        make_plan(Core(Config(clouds=("aws", "gcp", "local"))), task)
+    assert str(err.value) == (
+        "t.yaml:4:10: file_mounts./data: s3://demo-bkt needs AWS nodes, but no AWS offering has "
+        "what the task asks (only local-cloud ones do); ask for resources that cloud offers "
+        "(e.g. cpus: 2+; see `skytui show-gpus`), or use a bucket of the cloud that has them")
+
+
 def test_the_planner_keeps_only_clouds_that_can_mount_every_bucket() -> None:
     core = Core(Config())
     task = _load("file_mounts:\n  ~/c: local://bkt/x\nrun: 'true'\n")
     assert {c.cloud for c in make_plan(core, task).candidates} == {"local"}
-    s3 = _load("file_mounts:\n  /data: s3://bkt/x\nrun: 'true'\n")
+    s3 = _load("file_mounts:\n  /data: {source: s3://bkt/x, mode: MOUNT}\nrun: 'true'\n")
     p = make_plan(core, s3)  # AWS could, but it is not enabled here
     assert not p.candidates and {c.cloud for c in p.candidates_elsewhere} == {"aws"}
     with pytest.raises(NoOffering, match="only aws offers this"):
         p.require()
-    both = _load("file_mounts:\n  /a: s3://bkt/x\n  /b: gs://bkt/y\nrun: 'true'\n")
+    both = _load("file_mounts:\n  /a: {source: s3://bkt/x, mode: MOUNT}\n"
+                 "  /b: {source: gs://bkt/y, mode: MOUNT}\nrun: 'true'\n")
     with pytest.raises(TaskError, match=r"t.yaml:3:7: file_mounts./b: gs://bkt/y needs GCP nodes but /a "
                                         r"needs AWS nodes: no node can mount both"):
         make_plan(core, both)
+    # A COPY of an existing bucket goes anywhere (through this host on another cloud's nodes),
+    # so buckets of two clouds copied into one task plan on both clouds.
+    copies = _load("file_mounts:\n  /a: s3://bkt/x\n  /b: gs://bkt/y\nrun: 'true'\n")
+    assert {c.cloud for c in make_plan(core, copies).candidates_elsewhere} == {"aws", "gcp"}
+    home = _load("file_mounts:\n  ~/a: s3://bkt/x\nrun: 'true'\n")
+    assert {c.cloud for c in make_plan(core, home).candidates} == {"local"}
+    mixed = _load("file_mounts:\n  /a: s3://bkt/x\n  /b: {source: gs://bkt/y, mode: MOUNT}\n"
+                  "run: 'true'\n")
+    assert {c.cloud for c in make_plan(core, mixed).candidates_elsewhere} == {"gcp"}
     named = _load("file_mounts:\n  ~/c: {name: any-store}\nrun: 'true'\n")  # the node's cloud decides
     assert "local" in {c.cloud for c in make_plan(core, named).candidates}
     upload = _load("file_mounts:\n  ~/c: {name: abc, store: local, source: ./not-here}\nrun: 'true'\n")

@@ -8,7 +8,10 @@ import difflib
 KNOWN: tuple[str, ...] = (
     "A100", "A100-80GB", "A10G", "B200", "H100", "H100-MEGA", "H200",
     "L4", "L40S", "P100", "P4", "T4", "V100",
+    "Inferentia", "Inferentia2", "Trainium",  # AWS Neuron chips (inf1, inf2, trn1), not GPUs
 )
+# Accelerators that are not NVIDIA GPUs: nodes with them have no nvidia-smi telemetry.
+NEURON: tuple[str, ...] = ("Inferentia", "Inferentia2", "Trainium")
 _BY_FOLDED = {n.lower(): n for n in KNOWN}
 # Other spellings of the same accelerator (SkyPilot's A100 is the 40 GB part).
 _ALIASES = {"a100-40gb": "A100", "a100-80g": "A100-80GB", "a100_80gb": "A100-80GB"}
@@ -33,7 +36,7 @@ OTHER_ACCELERATORS = frozenset(n.lower() for n in (
     "A10", "A40", "A6000", "A5000", "A4000", "L40", "K80", "M60", "K520", "P40",
     "MI300", "MI300X", "MI325X", "MI250", "MI250X", "MI210", "MI100", "RTX4090", "RTX3090",
     "RTX6000", "RTXPRO6000", "RTX6000-Ada", "B100", "GB200", "GH200", "H100-80GB", "H20",
-    "Gaudi", "Gaudi2", "Gaudi3", "Inferentia", "Inferentia2", "Trainium", "Trainium2",
+    "Gaudi", "Gaudi2", "Gaudi3", "Trainium2",
     "T4g", "Radeon", "A2", "A16", "L20",
 ))
 

@@ -1,8 +1,9 @@
 """Build the bundled catalog: one uniform row per launchable offering, with its total price.
 
 Run: `python -m skytui.catalog.build /path/to/raw/catalog` (the folder holding the
-SkyPilot-catalog snapshots `aws_vms.csv` and `gcp_vms.csv`). Writes
-`skytui/catalog/data/{aws,gcp}.csv` and the sidecar `data/SOURCE.md`.
+SkyPilot-catalog snapshots `aws_vms.csv` and `gcp_vms.csv`). The AWS rows kept in the
+project under `skytui/catalog/extra/` (Inferentia, Trainium and m5 types; its SOURCE.md) are
+folded in too. Writes `skytui/catalog/data/{aws,gcp}.csv` and the sidecar `data/SOURCE.md`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ COLUMNS = (
     "accelerator_memory_gib", "region", "zone", "price", "spot_price",
 )
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# More source rows kept inside the project (same upstream file, other instance types),
+# stored as one row per type plus one price row per zone; see extra/SOURCE.md.
+EXTRA_DIR = Path(__file__).resolve().parent / "extra"
 
 # GCP n1 hosts take attachable GPUs; GCP caps the host vCPUs per GPU count
 # (https://cloud.google.com/compute/docs/gpus, "N1 general-purpose" table).
@@ -176,6 +180,31 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def read_extra_aws(extra_dir: Path = EXTRA_DIR) -> list[dict[str, str]]:
+    """The extra AWS source rows, rebuilt into the upstream vms.csv row shape.
+
+    The per-type columns (accelerator, vCPUs, memory, GpuInfo, Arch) repeat on every zone
+    row upstream, so the project keeps them once per type and joins them back here.
+    """
+    types_path, prices_path = extra_dir / "aws_types.csv", extra_dir / "aws_prices.csv"
+    if not types_path.exists() or not prices_path.exists():
+        return []
+    types = {t["InstanceType"]: t for t in _read(types_path)}
+    out = []
+    for p in _read(prices_path):
+        t = types.get(p["InstanceType"])
+        if t is None:
+            raise ValueError(f"{prices_path}: {p['InstanceType']} has no row in {types_path}")
+        out.append({**t, **p})
+    return out
+
+
+def merge_aws(raw: list[dict[str, str]], extra: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Raw rows plus the extra rows; a (type, zone) already in the raw snapshot wins."""
+    seen = {(r["InstanceType"], r["AvailabilityZone"]) for r in raw}
+    return raw + [r for r in extra if (r["InstanceType"], r["AvailabilityZone"]) not in seen]
+
+
 def _write(path: Path, rows: list[list[str]]) -> None:
     rows.sort(key=lambda r: (r[0], r[6], r[7]))
     with path.open("w", newline="") as f:
@@ -192,6 +221,8 @@ SIDECAR = """\
   AWS `catalogs/v8/aws/vms.csv` at commit 00148f2af3672e2229b4f7bf8157d5a3f36e3c35;
   GCP `catalogs/v8/gcp/vms.csv` at commit 006059e0f18acb1341e22a27751e9f80df6ba92f.
   Only GPU families and a few CPU types were kept in the raw snapshot (see below).
+  More rows of the same AWS file (Inferentia inf1/inf2, Trainium trn1/trn1n, CPU m5 types) are kept in the
+  project under `skytui/catalog/extra/` (see its SOURCE.md) and folded in by the build.
 - Date the prices refer to: unknown (the source files carry no date).
 - Built: {built} by `python -m skytui.catalog.build <raw folder>` (skytui/catalog/build.py).
 
@@ -230,10 +261,11 @@ SIDECAR = """\
 """
 
 
-def build(raw_dir: Path, out_dir: Path = DATA_DIR) -> Report:
-    """Read the raw snapshots in `raw_dir` and write the bundled catalog into `out_dir`."""
+def build(raw_dir: Path, out_dir: Path = DATA_DIR, extra_dir: Path = EXTRA_DIR) -> Report:
+    """Read the raw snapshots in `raw_dir` (plus the project's extra AWS rows in
+    `extra_dir`) and write the bundled catalog into `out_dir`."""
     report = Report()
-    aws = build_aws(_read(raw_dir / "aws_vms.csv"), report)
+    aws = build_aws(merge_aws(_read(raw_dir / "aws_vms.csv"), read_extra_aws(extra_dir)), report)
     gcp = build_gcp(_read(raw_dir / "gcp_vms.csv"), report)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write(out_dir / "aws.csv", aws)

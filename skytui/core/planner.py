@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 
 from skytui.catalog import accelerators
 from skytui.catalog.catalog import Offering
@@ -43,7 +44,11 @@ class Location:
     zone: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though treated as immutable (change one with dataclasses.replace): a frozen
+# dataclass sets each field through object.__setattr__, 8x the cost of a plain one, and a
+# CPU-only plan builds ~2,400 candidates (see docs/performance.md). Equal and hashable as
+# a frozen one would be.
+@dataclass(slots=True, unsafe_hash=True)
 class Candidate:
     """One way to run the task: an instance type in a zone, spot or on-demand."""
 
@@ -205,6 +210,7 @@ def _explain_what(r: Resources, considered: list[Offering],
                                      if (o.accelerator_name or "").lower() == name})
         offered = "; ".join(f"{n} comes as {', '.join(f'{n}:{c}' for c in cs)}"
                             if cs else f"{n} is not offered there" for n, cs in counts.items())
+        offered += _other_neuron_chip(r, considered)
         return NoOffering(f"no offering of {_describe(r)}",
                           f"{offered} (see `skytui show-gpus`)")
     if r.instance_type:
@@ -335,7 +341,7 @@ def plan(
             everything_cache = [o for c in KNOWN_CLOUDS for o in offerings(c)]
         why = _explain(r, offers, everything_cache, stages, allowed_regions)
         notes.append(f"left out {_describe(r)}: {why.problem}")
-    found.sort(key=lambda kc: kc[0])
+    found.sort(key=itemgetter(0))  # a C key function: a CPU-only ask sorts ~2,400 candidates
     enabled: list[Candidate] = []
     elsewhere: list[Candidate] = []
     seen: set[tuple[object, ...]] = set()
@@ -370,3 +376,21 @@ def _tiers(r: Resources, o: Offering) -> tuple[str, float, str]:
     vol = tiers.volume(o.cloud, o.instance_type, r.disk_tier, r.disk_size)
     net = tiers.network(o.cloud, o.instance_type, r.network_tier)
     return vol.describe(), vol.price_per_hour, net.what
+
+
+def _other_neuron_chip(r: Resources, considered: list[Offering]) -> str:
+    """A pointer to the other AWS Inferentia generation when it has the asked count.
+
+    Inferentia and Inferentia2 are different chips (inf1, inf2), so one is never taken for
+    the other; but a task asking Inferentia:6 most likely wants inf2.24xlarge's six.
+    """
+    out = ""
+    for a in r.accelerators:
+        name = accelerators.canonical(a.name) or a.name
+        if name not in accelerators.NEURON:
+            continue
+        for other in accelerators.NEURON:
+            if other != name and any(o.accelerator_name == other
+                                     and o.accelerator_count == a.count for o in considered):
+                out += f"; {other} (a different chip) comes as {other}:{a.count:g}"
+    return out

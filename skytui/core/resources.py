@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from skytui.catalog.accelerators import canonical, closest
 from skytui.errors import SkytuiError
+from skytui.task.resources import gpu_count
 from skytui.task.spec import Accelerator, Task
 
 
@@ -23,14 +24,17 @@ class Overrides:
 
 
 def parse_gpus(spec: str, extra: tuple[str, ...] = ()) -> Accelerator:
-    """`H100:8` or `H100` -> Accelerator, with a did-you-mean for typos."""
+    """`H100:8`, `H100` or `T4:0.5` -> Accelerator, with a did-you-mean for typos.
+
+    The count follows the task file's rule (skytui.task.resources.gpu_count): a whole count
+    of 1 or more, or a share of one GPU below 1.
+    """
     name, _, count_text = spec.partition(":")
     try:
-        count = int(count_text) if count_text else 1
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise SkytuiError(f"--gpus {spec!r}: the count must be a whole number >= 1", "e.g. --gpus H100:8")
+        count = gpu_count(count_text) if count_text else 1
+    except ValueError as e:
+        problem, _, fix = str(e).partition("; ")
+        raise SkytuiError(f"--gpus {spec!r}: {problem}", fix) from None
     known = canonical(name, extra)
     if known is None:
         hint = closest(name, extra)

@@ -21,8 +21,9 @@ OTHER_CLOUDS = frozenset((
 ))
 KUBERNETES = frozenset(("kubernetes", "k8s"))
 
-# AWS Neuron chips: named in messages, as the bundled catalog has no inf/trn rows.
-NEURON = frozenset(("inferentia", "inferentia2", "trainium", "trainium2"))
+# AWS Neuron chips the bundled catalog has no rows for (its source has no on-demand price
+# for trn2); Inferentia, Inferentia2 and Trainium are in it.
+NEURON = frozenset(("trainium2",))
 
 # Top-level fields of features skytui leaves out: field -> (feature, what to do).
 TOP_LEVEL = {

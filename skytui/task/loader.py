@@ -7,7 +7,7 @@ from pathlib import Path
 
 from skytui.errors import TaskError
 from skytui.task import compat
-from skytui.task.envsub import Clash, fill_node
+from skytui.task.envsub import REFERENCE, Clash, fill_node
 from skytui.task.fields import ENV_NAME, OutOfReach, Reader
 from skytui.task.resources import RESOURCE_FIELDS, resolve_resources
 from skytui.task.spec import GitWorkdir, Task
@@ -178,6 +178,7 @@ def _load(root: Node | None, source: str, env_overrides: dict[str, str],
             _workdir(r, _filled(r, fields["workdir"], "workdir", values), task)
     with r.gather():
         if "file_mounts" in fields:
+            _no_secrets(r, fields["file_mounts"], "file_mounts", tuple(task.secrets))
             task.file_mounts, task.storage_mounts = _file_mounts(
                 r, _filled(r, fields["file_mounts"], "file_mounts", values),
                 tuple(k for k, v in values.items() if v is None))
@@ -241,6 +242,36 @@ def _env_values(task: Task, overrides: dict[str, str]) -> dict[str, str | None]:
     values: dict[str, str | None] = dict(task.envs)
     values.update((k, str(v)) for k, v in overrides.items() if k not in task.secrets)
     return values
+
+
+def _no_secrets(r: Reader, node: Node, where: str, secrets: tuple[str, ...]) -> None:
+    """Refuse a `$SECRET` in file_mounts at its place, saying why (see `_env_values`).
+
+    SkyPilot fills secrets there too; skytui does not, as a bucket name or path is shown in
+    plans, Events and the state store. A one-line refusal beats an "invalid name" later.
+    """
+    if not secrets:
+        return
+    texts: list[tuple[Node, str, str]] = []
+    if node.kind == "map":
+        for key, value in node.value.items():
+            texts.append((node.keys[key], where, key))
+            sub = f"{where}.{key}"
+            if value.kind == "map":
+                texts += [(v, f"{sub}.{k}", v.value) for k, v in value.value.items()
+                          if v.kind == "scalar" and isinstance(v.value, str)]
+                texts += [(item, f"{sub}.{k}", item.value) for k, v in value.value.items()
+                          if v.kind == "seq" for item in v.value
+                          if item.kind == "scalar" and isinstance(item.value, str)]
+            elif value.kind == "scalar" and isinstance(value.value, str):
+                texts.append((value, sub, value.value))
+    for at, field, text in texts:
+        for m in REFERENCE.finditer(text):
+            name = m.group(1) or m.group(2)
+            if name in secrets:
+                raise r.fail(at, field, f"${name} is a secret, and skytui fills only envs into "
+                             "file_mounts (bucket names and paths show in plans and the state)",
+                             f"declare {name} under envs instead (then --env can give it)")
 
 
 def _filled(r: Reader, node: Node, field: str, values: dict[str, str | None]) -> Node:

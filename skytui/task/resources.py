@@ -367,7 +367,8 @@ def _one_accelerator(r: Reader, where: Node, field: str, spec: str, count_node: 
     if compat.is_tpu(name):
         return (where, compat.TPU_REFUSAL[0], compat.TPU_REFUSAL[1])
     if folded in compat.NEURON:
-        return (where, f"AWS {name} is not in skytui's bundled catalog (it has GPUs only)",
+        return (where, f"AWS {name} is not in skytui's bundled catalog (it has GPUs, Inferentia, "
+                       "Inferentia2 and Trainium)",
                 "ask for a GPU (see `skytui show-gpus`), or run this task with SkyPilot")
     if folded in compat.OTHER_ACCELERATORS:  # real, but on no cloud skytui runs on
         return (where, f"{name} (no cloud skytui runs on offers it)",
@@ -380,10 +381,20 @@ def _one_accelerator(r: Reader, where: Node, field: str, spec: str, count_node: 
 
 def _count(r: Reader, node: Node, field: str, text: str) -> int | float:
     """A whole count of 1 or more, or a fraction below 1 (jobs sharing one GPU)."""
+    try:
+        return gpu_count(text)
+    except ValueError as e:
+        problem, _, fix = str(e).partition("; ")
+        raise r.fail(node, field, problem, fix) from None
+
+
+def gpu_count(text: str) -> int | float:
+    """A GPU count as a task file or `--gpus` writes it: a whole count of 1 or more, or a
+    fraction below 1 (jobs sharing one GPU). ValueError("problem; fix") otherwise."""
     raw = text.strip()
     if re.fullmatch(r"-\d{1,9}(?:\.\d*)?", raw):
-        raise r.fail(node, field, f"GPU count must be more than 0, got {raw}",
-                     "ask for 1 or more, or remove accelerators for a CPU-only task")
+        raise ValueError(f"GPU count must be more than 0, got {raw}; "
+                         "ask for 1 or more, or remove accelerators for a CPU-only task")
     if re.fullmatch(r"\d{1,9}", raw):
         count: int | float = int(raw)
     elif re.fullmatch(r"\d{0,9}\.\d{1,9}", raw):
@@ -391,14 +402,14 @@ def _count(r: Reader, node: Node, field: str, text: str) -> int | float:
         if count.is_integer():
             count = int(count)
     else:
-        raise r.fail(node, field, f"GPU count {raw!r} is not a number",
-                     "ask for whole GPUs (A100:1) or a share of one (T4:0.5)")
+        raise ValueError(f"GPU count {raw!r} is not a number; "
+                         "ask for whole GPUs (A100:1) or a share of one (T4:0.5)")
     if count <= 0:
-        raise r.fail(node, field, f"GPU count must be more than 0, got {raw}",
-                     "ask for 1 or more, or remove accelerators for a CPU-only task")
+        raise ValueError(f"GPU count must be more than 0, got {raw}; "
+                         "ask for 1 or more, or remove accelerators for a CPU-only task")
     if isinstance(count, float) and count > 1:
-        raise r.fail(node, field, f"GPU count {raw} is a fraction above 1",
-                     "ask for whole GPUs above 1 (A100:2), or a share below 1 (T4:0.5)")
+        raise ValueError(f"GPU count {raw} is a fraction above 1; "
+                         "ask for whole GPUs above 1 (A100:2), or a share below 1 (T4:0.5)")
     return count
 
 

@@ -6,7 +6,8 @@ Two forms, as SkyPilot accepts them:
       /data: s3://bucket/path             # a bucket URL as the value: copied onto the node
       ~/ckpt:                             # a mapping: a bucket, mounted or copied
         name: my-ckpt                     # a bucket skytui creates when missing
-        source: local://team/ckpt         # or an existing bucket URL (or a local dir to upload)
+        source: local://team/ckpt         # or an existing bucket URL (or a local dir to upload,
+                                          #  or a list of local paths, each uploaded by name)
         store: s3 | gcs | local           # where `name` lives (default: the node's cloud)
         mode: MOUNT | COPY | MOUNT_CACHED # default MOUNT
         persistent: true                  # false: `down` deletes a bucket skytui created
@@ -61,6 +62,9 @@ class StorageMount:
     # (an env without a value in name/store), or a field path (a `name:` left empty). A dry
     # run plans without it: where a mount can go does not depend on its bucket's name.
     pending: str = ""
+    # `source: [a, b]`: several local paths uploaded into one named bucket, as SkyPilot does:
+    # a directory lands under its own name (bucket/b/...), a file at the bucket's top.
+    uploads: tuple[str, ...] = ()
 
     def url(self, store: str | None = None) -> str:
         scheme = {v: k for k, v in SCHEMES.items()}[store or self.store or "local"]
@@ -175,15 +179,18 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str,
     src_node = fields.get("source")
     if src_node is not None and src_node.kind == "seq" and len(src_node.value) == 1:
         src_node = src_node.value[0]  # a list of one: that one source
+    uploads: tuple[str, ...] = ()
     if src_node is not None and src_node.kind == "seq":
-        # Several local paths merged into one bucket: skytui uploads one directory per bucket.
-        raise r.fail(src_node, f"{where}.source", "a list of sources is not supported",
-                     "give one directory, or one file_mounts entry per directory")
+        uploads = _source_list(r, src_node, f"{where}.source")
+        src_node = None
     source = None if src_node is None or _null(src_node) else \
         r.text(src_node, f"{where}.source", what="a source")
+    if source is not None and src_node is not None and _PLACEHOLDER.fullmatch(source.strip()):
+        raise _placeholder(r, src_node, f"{where}.source", source)
     common: dict[str, Any] = {"path": path, "mode": mode, "persistent": persistent,
                               "line": node.line, "col": node.col,
-                              "pending": ", ".join(f"--env {n}=..." for n in open_envs)}
+                              "pending": ", ".join(f"--env {n}=..." for n in open_envs),
+                              "uploads": uploads}
     if source is not None and is_bucket_url(source):
         assert src_node is not None
         url = _url(r, src_node, f"{where}.source", source)
@@ -201,6 +208,10 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str,
         common["pending"] = ", ".join(p for p in (f"{where}.name", common["pending"]) if p)
         return StorageMount(bucket="", store=store, sub_path=sub_path, named=True,
                             upload=source, **common)
+    if name is None and uploads:
+        raise r.fail(fields["source"], f"{where}.source",
+                     "a list of sources is uploaded into a bucket skytui creates, which needs a name",
+                     "add name: BUCKET")
     if name is None:
         at = src_node or node
         raise r.fail(at, where, "a bucket mount needs a name (a bucket skytui creates) or a "
@@ -216,10 +227,47 @@ def read_mapping_mount(r: Reader, path: str, node: Node, where: str,
 
 def mounts_from_dicts(items: dict[str, Any] | None) -> dict[str, StorageMount]:
     """The stored form (`dataclasses.asdict`) back into mounts, for managed jobs' relaunches."""
-    return {path: StorageMount(**d) for path, d in (items or {}).items()}
+    return {path: StorageMount(**{**d, "uploads": tuple(d.get("uploads") or ())})
+            for path, d in (items or {}).items()}
+
+
+def _source_list(r: Reader, node: Node, where: str) -> tuple[str, ...]:
+    """`source: [a, b]` (two or more): local paths, each landing in the bucket by its name."""
+    paths: list[str] = []
+    names: dict[str, str] = {}
+    for item in node.value:
+        text = r.text(item, where, allow_null=False, what="a local path") or ""
+        if is_bucket_url(text):
+            raise r.fail(item, where, f"{text!r}: a list of sources takes local paths only",
+                         "mount the bucket with its own file_mounts entry (source: URL)")
+        base = text.rstrip("/").rsplit("/", 1)[-1]
+        if not text.strip() or base in ("", ".", "..", "~"):
+            raise r.fail(item, where, f"{text!r} has no name to place it under in the bucket",
+                         "list files or directories by a path that ends in a name, e.g. ~/data")
+        if base in names:
+            raise r.fail(item, where, f"{names[base]!r} and {text!r} would both land at "
+                         f"'{base}' in the bucket", "list paths with different last names")
+        names[base] = text
+        paths.append(text)
+    return tuple(paths)
 
 
 # -- small helpers --------------------------------------------------------------------------------
+# `<bucket-path-to-your-model-ckpt>`: an example file's "fill this in", not a path or a URL.
+_PLACEHOLDER = re.compile(r"<[^<>]+>")
+
+
+def _placeholder(r: Reader, node: Node, where: str, value: str) -> TaskError:
+    from skytui.task.envsub import REFERENCE
+
+    ref = REFERENCE.search(node.text or "")
+    env = (ref.group(1) or ref.group(2)) if ref else None
+    problem = f"{value!r}{f' (from ${env})' if env else ''} is a placeholder, not a bucket or a path"
+    fix = (f"pass the real one with --env {env}=s3://BUCKET/path (or a local path)" if env
+           else "put a bucket URL (s3://BUCKET/path) or a local path there")
+    return r.fail(node, where, problem, fix)
+
+
 def _refers(text: str, unset_envs: tuple[str, ...], found: list[str]) -> bool:
     """Whether `text` still names an env without a value; those names are added to `found`."""
     if not unset_envs or "$" not in text:

@@ -33,10 +33,17 @@ def _fail(task: Task, m: StorageMount, problem: str, fix: str) -> TaskError:
                      field=f"file_mounts.{m.path}")
 
 
+def relayed(m: StorageMount) -> bool:
+    """A COPY of an existing s3/gcs bucket: any cloud's nodes get it, through this host when
+    the node is not on the bucket's cloud (see commands.fetch_command)."""
+    return m.mode == "COPY" and not m.named and m.store in ("s3", "gcs")
+
+
 def clouds_for(m: StorageMount) -> set[str]:
-    """The clouds whose nodes can mount `m` (a store's buckets mount on that store's cloud;
-    absolute paths on the local cloud would land in this host's own filesystem)."""
-    clouds = {CLOUD_OF_STORE[m.store]} if m.store else set(CLOUD_OF_STORE.values())
+    """The clouds whose nodes can mount `m` (a store's buckets mount on that store's cloud, a
+    COPY of an existing bucket goes anywhere; absolute paths on the local cloud would land in
+    this host's own filesystem)."""
+    clouds = {CLOUD_OF_STORE[m.store]} if m.store and not relayed(m) else set(CLOUD_OF_STORE.values())
     if m.path.startswith("/"):
         clouds.discard("local")
     return clouds
@@ -82,9 +89,16 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
     keep = [c for c in p.candidates if c.cloud in allowed]
     elsewhere = [c for c in p.candidates_elsewhere if c.cloud in allowed]
     if not keep and not elsewhere:
-        cloud = (p.candidates or p.candidates_elsewhere)[0].cloud if (
-            p.candidates or p.candidates_elsewhere) else "local"
+        offered = sorted({c.cloud for c in (*p.candidates, *p.candidates_elsewhere)})
+        cloud = offered[0] if offered else "local"
         bad = next((m for m in mounts if cloud not in clouds_for(m)), mounts[0])
+        pinned = any(r.cloud for r in task.resources)  # then the cloud asked is the reason
+        if bad.store and len(offered) == 1 and not pinned:  # its cloud has nothing that fits
+            words = {"local": "local-cloud", "aws": "AWS", "gcp": "GCP"}
+            raise _fail(task, bad, f"{bad.url()} needs {_needs(bad)} nodes, but no {_needs(bad)} "
+                        f"offering has what the task asks (only {words[cloud]} ones do)",
+                        "ask for resources that cloud offers (e.g. cpus: 2+; see `skytui "
+                        "show-gpus`), or use a bucket of the cloud that has them")
         problem, fix = _why_not(bad, cloud)
         raise _fail(task, bad, problem, fix)
     return dataclasses.replace(p, candidates=keep, candidates_elsewhere=elsewhere)
@@ -114,6 +128,10 @@ def describe_mounts(task: Task) -> list[str]:
             life = "created if missing, kept"
         else:
             life = "created if missing; deleted on down if skytui created it (persistent: false)"
+        if m.uploads:
+            life += f"; uploads {len(m.uploads)} local paths first"
+        if relayed(m):
+            how += " (through this host on another cloud's nodes)"
         out.append(f"  {m.path} <- {url}: {how}; {life}")
     return out
 
@@ -130,20 +148,26 @@ async def attach(core: Core, cluster: Cluster, nodes: list[Node], task: Task) ->
         if m.pending:
             raise _fail(task, m, f"{m.pending} must be given first", "fill it in, then launch")
     for m in task.storage_mounts.values():  # checked here, not in the plan: a dry run may be
-        if m.upload is not None and not Path(m.upload).expanduser().exists():  # elsewhere
-            raise _fail(task, m, f"source {m.upload!r} does not exist on this machine",
-                        "give an existing directory, or a bucket URL")
+        for src in _sources(m):  # run elsewhere
+            if not Path(src).expanduser().exists():
+                raise _fail(task, m, f"source {src!r} does not exist on this machine",
+                            "give an existing directory, or a bucket URL")
     for m in task.storage_mounts.values():
         store = m.store or STORE_OF_CLOUD.get(cluster.cloud)
         if store is None or cluster.cloud not in clouds_for(dataclasses.replace(m, store=store)):
             problem, fix = _why_not(dataclasses.replace(m, store=store or "local"), cluster.cloud)
             raise _fail(task, m, problem, fix)
+        if store != "local" and CLOUD_OF_STORE[store] != cluster.cloud:  # relayed(m) holds
+            await _relay(core, cluster, nodes, m, store)
+            core.progress("storage", f"{m.url(store)} copied to {m.path} through this host",
+                          cluster=cluster.name, record=False)
+            continue
         if store == "local":
             command = commands.local_command(m, await _local_bucket(core, cluster, task, m))
         else:
             if m.named:
                 await _ensure_cloud_bucket(core, cluster, nodes[0], m, store)
-            if m.upload is not None:
+            if _sources(m):
                 await _upload_via_head(core, cluster, nodes[0], m, store)
             command = commands.cloud_command(m, store)
         await _run_everywhere(core, cluster, nodes, command, m, store)
@@ -168,7 +192,15 @@ async def _local_bucket(core: Core, cluster: Cluster, task: Task, m: StorageMoun
                              cluster=cluster.name, job_id=cluster.job_id)
     if m.upload is not None:
         await asyncio.to_thread(local.upload, Path(m.upload).expanduser(), path)
+    for src in m.uploads:  # a list: each directory under its own name, files at the top
+        p = Path(src).expanduser()
+        await asyncio.to_thread(local.upload, p, path / p.name if p.is_dir() else path)
     return path
+
+
+def _sources(m: StorageMount) -> tuple[str, ...]:
+    """The local paths a mount uploads: its one `source:` directory, or its list."""
+    return (m.upload,) if m.upload is not None else m.uploads
 
 
 async def _ensure_cloud_bucket(core: Core, cluster: Cluster, head: Node, m: StorageMount,
@@ -200,12 +232,55 @@ async def _upload_via_head(core: Core, cluster: Cluster, head: Node, m: StorageM
 
     addr = address(core, cluster, head)
     staging = commands.upload_staging(m.bucket)
-    src = Path(m.upload or "").expanduser()
-    await sync_up(core.ssh, addr, src, staging + "/", contents=src.is_dir())
+    for one in _sources(m):
+        src = Path(one).expanduser()
+        # One source directory: its contents; a list: each directory under its own name.
+        await sync_up(core.ssh, addr, src, staging + "/", contents=src.is_dir() and not m.uploads)
     done = await run(core.ssh, addr, commands.upload_command(store, m.bucket, m.sub_path), timeout=3600)
     if not done.ok:
-        raise SkytuiError(f"cannot upload {m.upload} into {m.url(store)}: {_tail(done.stderr or done.stdout)}",
+        what = m.upload or ", ".join(m.uploads)
+        raise SkytuiError(f"cannot upload {what} into {m.url(store)}: {_tail(done.stderr or done.stdout)}",
                           "check the node's cloud credentials (README: Storage mounts)")
+
+
+async def _relay(core: Core, cluster: Cluster, nodes: list[Node], m: StorageMount,
+                 store: str) -> None:
+    """COPY a bucket of another cloud: fetch it on this host, send it to every node over SSH,
+    and let each node put it at the mount path. The download lives in a temporary directory
+    under skytui's cache, removed whatever happens."""
+    import tempfile
+
+    from skytui.core.nodeaddr import address
+    from skytui.paths import cache_dir
+    from skytui.remote.exec import run
+    from skytui.remote.sync import sync_up
+
+    tool = {"s3": "aws", "gcs": "gcloud"}[store]
+    with tempfile.TemporaryDirectory(prefix="relay-", dir=cache_dir()) as tmp:
+        target = Path(tmp) / "data"
+        proc = await asyncio.create_subprocess_exec(
+            "bash", "-c", commands.fetch_command(m, store, target),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        if proc.returncode != 0 or not target.exists():
+            raise SkytuiError(
+                f"cannot copy {m.url(store)} through this host for {cluster.cloud} nodes: "
+                f"{_tail(err.decode(errors='replace') or out.decode(errors='replace'))}",
+                f"install and sign in the {tool} CLI here, or run the task on "
+                f"{_STORE_CLOUD_WORDS[store]}")
+        staged = commands.relay_staging(m.bucket)
+
+        async def one(n: Node) -> None:
+            addr = address(core, cluster, n)
+            await sync_up(core.ssh, addr, target, staged + ("/" if target.is_dir() else ""),
+                          contents=target.is_dir())
+            done = await run(core.ssh, addr, commands.staged_copy_command(m, staged), timeout=600)
+            if not done.ok:
+                raise SkytuiError(f"{n.alias}: cannot copy {m.url(store)} to {m.path}: "
+                                  f"{_tail(done.stderr or done.stdout)}",
+                                  "see README: Storage mounts for what the node needs")
+
+        await asyncio.gather(*(one(n) for n in nodes))
 
 
 async def _run_everywhere(core: Core, cluster: Cluster, nodes: list[Node], command: str,

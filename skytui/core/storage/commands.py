@@ -8,6 +8,10 @@ Which tool does what (README "Storage mounts" lists the prerequisites on the ima
 | s3 | `mount-s3` (Mountpoint for S3) | `mount-s3 --cache` | `aws s3 sync` | `aws s3 mb` / `aws s3 rb --force` |
 | gcs | `gcsfuse` | `gcsfuse` with a file cache | `gcloud storage rsync` | `gcloud storage buckets create` / `gcloud storage rm -r` |
 
+A COPY of an s3:// or gs:// URL onto a node of another cloud (or the local cloud) runs the
+same CLI on this host (`fetch_command`), with this host's credentials, and sends the result
+to each node over SSH: a node's own credentials only reach its own cloud's store.
+
 Mountpoint and gcsfuse are the clouds' own FUSE clients; their reads are streamed, and
 writes become visible in the bucket when a file is closed (Mountpoint writes new files
 sequentially and cannot rename, so a trainer that saves `tmp` then renames should use COPY
@@ -81,28 +85,53 @@ def cloud_url(store: str, bucket: str, sub_path: str = "") -> str:
     return f"{scheme}://{bucket}" + (f"/{sub_path}" if sub_path else "")
 
 
+def _copy_script(m: StorageMount, store: str, target: str) -> str:
+    """COPY of an s3 / gcs URL to `target` (a shell word) with the cloud's CLI."""
+    script = _prelude(target) + _need(_TOOLS[store]["COPY"], f"COPY of {cloud_url(store, m.bucket)}")
+    url = cloud_url(store, m.bucket, m.sub_path)
+    copy = (["aws", "s3", "sync", "--only-show-errors", url] if store == "s3"
+            else ["gcloud", "storage", "rsync", "--recursive", url])
+    tree = 'mkdir -p "$t"\n' + " ".join(shlex.quote(a) for a in copy) + ' "$t"\n'
+    if not m.sub_path:
+        return script + tree
+    # A URL may name one object (SkyPilot copies it to the path) or a prefix (a tree).
+    if store == "s3":
+        probe = ["aws", "s3api", "head-object", "--bucket", m.bucket, "--key", m.sub_path]
+        one = ["aws", "s3", "cp", "--only-show-errors", url]
+    else:
+        probe = ["gcloud", "storage", "objects", "describe", url]
+        one = ["gcloud", "storage", "cp", url]
+    return (script + "if " + " ".join(shlex.quote(a) for a in probe) + " >/dev/null 2>&1; then\n"
+            + 'mkdir -p "$(dirname "$t")"\n' + " ".join(shlex.quote(a) for a in one) + ' "$t"\n'
+            + "else\n" + tree + "fi\n")
+
+
+def fetch_command(m: StorageMount, store: str, target: Path) -> str:
+    """COPY of an s3 / gcs URL into `target` on THIS host, for nodes of another cloud (whose
+    own credentials cannot read that store); the result then goes to each node over SSH."""
+    return _copy_script(m, store, shlex.quote(str(target)))
+
+
+def relay_staging(bucket: str) -> str:
+    """Where a bucket copied through this host waits on a node (HOME-relative)."""
+    return f".skytui/relay/{bucket}"
+
+
+def staged_copy_command(m: StorageMount, staged: str) -> str:
+    """Move what `fetch_command` brought (a file or a tree, sent to `staged`) to the mount path,
+    as a COPY on the node itself would have placed it; the staging copy is removed."""
+    return (f"set -e\nt={node_path(m.path)}\nsrc=\"$HOME\"/{shlex.quote(staged)}\n"
+            + 'if [ -f "$src" ]; then mkdir -p "$(dirname "$t")"; cp -a "$src" "$t"\n'
+            + 'else mkdir -p "$t"; cp -a "$src"/. "$t"/\nfi\nrm -rf "$src"\n')
+
+
 def cloud_command(m: StorageMount, store: str) -> str:
     """s3 / gcs: mount with the cloud's FUSE client, or copy with its CLI (see module doc)."""
+    if m.mode == "COPY":
+        return _copy_script(m, store, node_path(m.path))
     tool = _TOOLS[store][m.mode]
     script = _prelude(node_path(m.path)) + _need(tool, f"{m.mode} of {cloud_url(store, m.bucket)}")
-    url = cloud_url(store, m.bucket, m.sub_path)
     cache = '"$HOME"/' + shlex.quote(f".cache/skytui-mounts/{m.bucket}")
-    if m.mode == "COPY":
-        copy = (["aws", "s3", "sync", "--only-show-errors", url] if store == "s3"
-                else ["gcloud", "storage", "rsync", "--recursive", url])
-        tree = 'mkdir -p "$t"\n' + " ".join(shlex.quote(a) for a in copy) + ' "$t"\n'
-        if not m.sub_path:
-            return script + tree
-        # A URL may name one object (SkyPilot copies it to the path) or a prefix (a tree).
-        if store == "s3":
-            probe = ["aws", "s3api", "head-object", "--bucket", m.bucket, "--key", m.sub_path]
-            one = ["aws", "s3", "cp", "--only-show-errors", url]
-        else:
-            probe = ["gcloud", "storage", "objects", "describe", url]
-            one = ["gcloud", "storage", "cp", url]
-        return (script + "if " + " ".join(shlex.quote(a) for a in probe) + " >/dev/null 2>&1; then\n"
-                + 'mkdir -p "$(dirname "$t")"\n' + " ".join(shlex.quote(a) for a in one) + ' "$t"\n'
-                + "else\n" + tree + "fi\n")
     if store == "s3":
         argv = ["mount-s3", "--allow-delete", "--allow-overwrite"]
         if m.sub_path:

@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from skytui.catalog import accelerators
 from skytui.config_model import Config
 from skytui.errors import CapacityError, ProviderError, SkytuiError
 from skytui.providers.aws.session import AwsSession, error_code, translate
@@ -190,7 +191,8 @@ class AwsProvider(Provider):
 
     def _run_params(self, ec2: Any, spec: LaunchSpec, zone: str) -> dict[str, Any]:
         region = spec.region
-        image = self.setup.image(ec2, region, gpu=bool(spec.accelerator), image_id=spec.image_id)
+        image = self.setup.image(ec2, region, gpu=bool(spec.accelerator), image_id=spec.image_id,
+                                 neuron=spec.accelerator in accelerators.NEURON)
         key = self.setup.key_pair(ec2, region, spec.user, spec.ssh_public_key)
         private = self.config.private_ips_only
         cidr = self.setup.default_vpc(ec2, region).get("CidrBlock", "0.0.0.0/0") if private \

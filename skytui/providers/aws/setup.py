@@ -21,6 +21,10 @@ AMAZON, CANONICAL, DLAMI_LEGACY = "amazon", "099720109477", "898082745236"
 GPU_IMAGES = ("Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04)*",
               "Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 24.04)*",
               "Deep Learning AMI*Ubuntu*")
+# AWS Neuron chips (Inferentia, Trainium): the Neuron DLAMI carries their driver and SDK; an
+# NVIDIA image would bring nvidia-smi with no NVIDIA device behind it (a false driver error).
+NEURON_IMAGES = ("Deep Learning AMI Neuron (Ubuntu 22.04)*",
+                 "Deep Learning Base Neuron AMI (Ubuntu 22.04)*")
 UBUNTU_IMAGES = ("ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-amd64-server-*",
                  "ubuntu/images/hvm-ssd*/ubuntu-jammy-22.04-amd64-server-*",
                  "ubuntu/images/hvm-ssd*/ubuntu-*-amd64-server-*")
@@ -54,7 +58,7 @@ class RegionSetup:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._images: dict[tuple[str, bool], Image] = {}
+        self._images: dict[tuple[str, bool | str], Image] = {}
         self._named_images: dict[tuple[str, str], Image] = {}
         self._keys: set[tuple[str, str]] = set()
         self._groups: dict[tuple[str, str], str] = {}
@@ -69,12 +73,14 @@ class RegionSetup:
             self._groups = {k: v for k, v in self._groups.items() if k[0] != region}
 
     # -- images ----------------------------------------------------------------------------
-    def image(self, ec2: Any, region: str, *, gpu: bool, image_id: str | None) -> Image:
+    def image(self, ec2: Any, region: str, *, gpu: bool, image_id: str | None,
+              neuron: bool = False) -> Image:
+        """The newest matching image: Neuron, then NVIDIA GPU (by `neuron`/`gpu`), then Ubuntu."""
         if image_id:
             return self._named_image(ec2, region, image_id)
-        key = (region, gpu)
+        key = (region, "neuron" if neuron else gpu)
         if key not in self._images:
-            patterns = (GPU_IMAGES if gpu else ()) + UBUNTU_IMAGES
+            patterns = (NEURON_IMAGES if neuron else GPU_IMAGES if gpu else ()) + UBUNTU_IMAGES
             found = ec2.describe_images(
                 Owners=[AMAZON, CANONICAL, DLAMI_LEGACY],
                 Filters=[{"Name": "name", "Values": list(patterns)},
