@@ -138,38 +138,32 @@ def intervals_for(store: Store, now: float) -> list[UsageInterval]:
 def load_costs(store: Store, now: float, by: str) -> CostView:
     """Spend of the last WINDOW_DAYS days grouped `by`, with the figures above the table.
 
-    SQLite sums the window (skytui.tui.costs_sql); only the intervals of nodes that autostopped
-    are read into Python, for the autostop savings.
+    The store's per-day sums give the whole days; the few intervals around the window's start,
+    the open ones and those of nodes that autostopped are priced by the core (skytui.tui.costs_sql).
     """
     try:
-        from skytui.core.costs import autostop_savings, spend_today_and_month
+        from skytui.core.costs import autostop_savings
         from skytui.core.costs.accounting import CostRow, sum_rows
+        from skytui.tui import costs_sql
     except ImportError:
         return CostView(by, {}, problem="cost accounting is not installed in this build")
     from skytui.core.costs.units import day_of, micro_to_decimal, month_bounds_ms, to_ms
-    from skytui.tui import costs_sql
 
     since = now - WINDOW_DAYS * DAY_S
-    by_group, by_day = costs_sql.summed(store, since, now, by)
-    days = sorted(by_day.items())  # type: ignore[type-var]
-    daily = {day_of(d * costs_sql.MS_PER_DAY): amounts[2] for d, (amounts, _s) in days}
-    found = [(day_of(d * costs_sql.MS_PER_DAY), amounts, sources) for d, (amounts, sources) in days] \
-        if by == "day" else [(str(g), amounts, sources) for g, (amounts, sources) in by_group.items()]
-    rows = []
-    for key, (hours, gpu_hours, cost, on_demand, disk, items), sources in found:
-        row = CostRow(key, hours, gpu_hours, cost, on_demand, disk, items, any("estimate" in s for s in sources),
-                      set(sources))
-        rows.append(row)
+    sums = costs_sql.window_sums(store, since, now, {by, "day"})
+    daily = {day: g.amounts[2] for day, g in sums["day"].items()}
+    rows = [CostRow(key, *g.amounts, g.items, any("estimate" in s for s in g.sources), set(g.sources))
+            for key, g in sums[by].items()]
     rows.sort(key=(lambda r: r.key) if by == "day" else (lambda r: (-r.cost_micro, r.key)))
     total = sum_rows(rows)
     month_start = month_bounds_ms(to_ms(now))[0]
-    if month_start >= to_ms(since):
-        # The month's days are whole days of the window: sum them rather than price the month again.
-        first, today_text = day_of(month_start), day_of(to_ms(now))
+    today = micro_to_decimal(daily.get(day_of(to_ms(now)), 0))
+    if month_start >= to_ms(since):  # the month's days are days of the window
+        first = day_of(month_start)
         month = micro_to_decimal(sum(v for d, v in daily.items() if d >= first))
-        today = micro_to_decimal(daily.get(today_text, 0))
     else:  # the 31st: the month began before the window
-        today, month = spend_today_and_month(intervals_for(store, now), now)
+        month_days = costs_sql.window_sums(store, month_start / 1000, now, {"day"})["day"]
+        month = micro_to_decimal(sum(g.amounts[2] for g in month_days.values()))
     saved = autostop_savings(autostopped_intervals(store, now), now=now, since=since)
     return CostView(
         by, report_rows_of(rows, total), daily=last_days(daily, now), today=today, month=month,
