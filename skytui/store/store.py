@@ -310,6 +310,10 @@ class Store:
         """Closed intervals' amounts per UTC day and source from `first_day` on (usage_sums)."""
         return list(usage_sums.daily_sums(self.db.conn, first_day))
 
+    def usage_part_sums(self, grouping: str, start_ms: int, end_ms: int, ended_by_ms: int) -> list[GroupSum]:
+        """Amounts of closed intervals' parts in [start_ms, end_ms), within one UTC day (usage_sums)."""
+        return list(usage_sums.part_sums(self.db.conn, grouping, start_ms, end_ms, ended_by_ms))
+
     def data_version(self) -> int:
         return self.db.data_version()
 

@@ -71,15 +71,16 @@ def _last(span: str) -> str:
             f" FROM ({span}) WHERE e > mid")
 
 
-def _priced(r: str, sign: str, ms: str) -> str:
+def _priced(r: str, sign: str, ms: str) -> list[str]:
     """hours, gpu hours, cost, on-demand cost, disk cost of `ms` milliseconds of row `r`, times `sign`."""
     price, od = _round(f"{r}.price_per_hour * 1000000"), _round(f"{r}.on_demand_price_per_hour * 1000000")
-    gpus = f"(CASE WHEN {r}.kind = 'compute' AND COALESCE({r}.accelerator, '') != '' THEN {r}.accelerator_count ELSE 0 END)"
+    gpus = (f"(CASE WHEN {r}.kind = 'compute' AND COALESCE({r}.accelerator, '') != ''"
+            f" THEN {r}.accelerator_count ELSE 0 END)")
     h = f"(({ms}) * 10 + 18) / 36"
     c = f"(({ms}) * {price} * 2 + 3600000) / 7200000"
     o = f"(({ms}) * {od} * 2 + 3600000) / 7200000"
-    return (f"{sign} * ({h}), {sign} * ({h}) * {gpus}, {sign} * ({c}), {sign} * ({o}),"
-            f" CASE WHEN {r}.kind = 'disk' THEN {sign} * ({c}) ELSE 0 END")
+    return [f"{sign} * ({h})", f"{sign} * ({h}) * {gpus}", f"{sign} * ({c})", f"{sign} * ({o})",
+            f"CASE WHEN {r}.kind = 'disk' THEN {sign} * ({c}) ELSE 0 END"]
 
 
 def _upsert(table: str, conflict: str, counts: tuple[str, ...]) -> str:
@@ -95,10 +96,10 @@ def apply_row(r: str, sign: str) -> str:
               f" UNION ALL SELECT (e - last) / {D}, last, 0 FROM ({_last(span)})")
     runs = (f"SELECT mid / {D} AS first_day, (e - last) / {D} - 1 AS last_day FROM ({_last(span)})"
             f" WHERE e - last - mid >= {D}")
-    whole = _priced(r, sign, D)
+    whole = ', '.join(_priced(r, sign, D))
     return (
         f"INSERT INTO usage_day_sums(grouping, key, source, day, {', '.join(AMOUNTS)}, pieces, starts)"
-        f" SELECT g.grouping, g.key, {r}.estimate_source, p.day, {_priced(r, sign, 'p.ms')}, {sign},"
+        f" SELECT g.grouping, g.key, {r}.estimate_source, p.day, {', '.join(_priced(r, sign, 'p.ms'))}, {sign},"
         f" {sign} * p.first FROM ({_groups(r)}) g, ({pieces}) p WHERE true"
         + _upsert("usage_day_sums", "grouping, day, key, source", ("pieces", "starts")) + ";\n"
         f"INSERT INTO usage_day_runs(grouping, key, source, first_day, last_day, {', '.join(AMOUNTS)}, intervals)"
@@ -121,6 +122,7 @@ def _tidy(r: str) -> str:
 WATCHED = ("cluster, job_id, user, cloud, region, accelerator, accelerator_count, price_per_hour,"
            " on_demand_price_per_hour, started_at, ended_at, estimate_source, kind")
 
+LONG_S = 86400  # seconds: closed intervals longer than a day are indexed apart (usage_long)
 _SUMS = ", ".join(f"{a} INTEGER NOT NULL" for a in AMOUNTS)
 
 # Closed rows already in the file are summed by the very statements the triggers run: a one-off
@@ -147,7 +149,9 @@ MIGRATION = (
         intervals INTEGER NOT NULL,
         PRIMARY KEY(grouping, last_day, first_day, key, source)
     ) WITHOUT ROWID;
-    CREATE INDEX usage_ended ON usage_intervals(ended_at, started_at);
+    CREATE INDEX usage_ended ON usage_intervals(ended_at) WHERE ended_at IS NOT NULL;
+    CREATE INDEX usage_long ON usage_intervals(started_at) WHERE ended_at - started_at > {LONG_S};
+    CREATE INDEX usage_autostop ON usage_intervals(cluster, node) WHERE end_reason = 'autostop';
     CREATE TRIGGER usage_sums_backfill AFTER UPDATE OF ended_at ON usage_intervals
     BEGIN
     {apply_row("NEW", "1")}
@@ -187,26 +191,25 @@ class GroupSum(NamedTuple):
     items: int  # pieces per day for the "day" grouping; otherwise intervals that start in the days
 
 
-_GROUP_SUMS = f"""
-SELECT key, source, {', '.join(f'SUM({a})' for a in AMOUNTS)}, SUM(items) FROM (
-    SELECT key, source, {', '.join(AMOUNTS)}, starts AS items
-    FROM usage_day_sums WHERE grouping = :grouping AND day >= :first_day
-    UNION ALL
-    SELECT key, source, {', '.join(f'{a} * n' for a in AMOUNTS)}, 0 FROM (
-        SELECT key, source, {', '.join(AMOUNTS)}, last_day - MAX(first_day, :first_day) + 1 AS n
-        FROM usage_day_runs WHERE grouping = :grouping AND last_day >= :first_day
-    )
-) GROUP BY key, source
-"""
+# Two queries rather than one over a UNION ALL: SQLite groups each table's rows straight from
+# its primary key range, without copying them into a subquery first.
+_GROUP_SUMS = (
+    f"SELECT key, source, {', '.join(f'SUM({a})' for a in AMOUNTS)}, SUM(starts)"
+    " FROM usage_day_sums WHERE grouping = :grouping AND day >= :first_day GROUP BY key, source",
+    f"SELECT key, source, {', '.join(f'SUM({a} * (last_day - MAX(first_day, :first_day) + 1))' for a in AMOUNTS)},"
+    " 0 FROM usage_day_runs WHERE grouping = :grouping AND last_day >= :first_day GROUP BY key, source",
+)
 
 
 def group_sums(conn: sqlite3.Connection, grouping: str, first_day: int) -> Iterator[GroupSum]:
     """Closed intervals' amounts from UTC day `first_day` (days since 1970) on, per group and source.
 
-    Items count the intervals whose first piece falls in those days (each interval once).
+    Items count the intervals whose first piece falls in those days (each interval once). A group
+    and source may come twice (pieces, then runs of whole days): add them up.
     """
-    for row in conn.execute(_GROUP_SUMS, {"grouping": grouping, "first_day": first_day}):
-        yield GroupSum(*row)
+    for sql in _GROUP_SUMS:
+        for row in conn.execute(sql, {"grouping": grouping, "first_day": first_day}):
+            yield GroupSum(*row)
 
 
 def daily_sums(conn: sqlite3.Connection, first_day: int) -> Iterator[tuple[int, GroupSum]]:
@@ -224,3 +227,37 @@ def daily_sums(conn: sqlite3.Connection, first_day: int) -> Iterator[tuple[int, 
             " WHERE grouping = 'day' AND last_day >= ?", (first_day,)):
         for day in range(max(first, first_day), last + 1):
             yield day, GroupSum(*rest)
+
+
+def _part_rows(index: str, where: str) -> str:
+    s, e = _round("started_at * 1000"), _round("ended_at * 1000")
+    return f"SELECT *, {s} AS s, {e} AS e FROM usage_intervals INDEXED BY {index} WHERE {where}"
+
+
+_SLACK = "0.002"  # seconds: rows are found by float seconds a little wide, then cut by exact ms
+
+
+def part_sums(conn: sqlite3.Connection, grouping: str, start_ms: int, end_ms: int,
+              ended_by_ms: int) -> Iterator[GroupSum]:
+    """Amounts of closed intervals' parts inside [start_ms, end_ms), a span within one UTC day,
+    per group (key "" by day) and source; only intervals that end by `ended_by_ms` count.
+
+    Intervals of at most a day that overlap the span start at most a day before it (usage_time);
+    longer ones have their own small index (usage_long).
+    """
+    ms = "MIN(x.e, :end) - MAX(x.s, :start)"
+    amounts = _priced("x", "1", ms)
+    found = (f"started_at > :start_s - {LONG_S} - {_SLACK} AND started_at < :end_s + {_SLACK}"
+             f" AND ended_at > :start_s - {_SLACK} AND NOT (ended_at - started_at > {LONG_S})")
+    found_long = (f"ended_at - started_at > {LONG_S} AND started_at < :end_s + {_SLACK}"
+                  f" AND ended_at > :start_s - {_SLACK}")
+    sql = (f"SELECT key, source, {', '.join(f'SUM(a{i})' for i in range(5))}, COUNT(*) FROM ("
+           f" SELECT {KEYS[grouping].format(r='x')} AS key, x.estimate_source AS source,"
+           f" {', '.join(f'{a} AS a{i}' for i, a in enumerate(amounts))}"
+           f" FROM ({_part_rows('usage_time', found)} UNION ALL {_part_rows('usage_long', found_long)}) x"
+           f" WHERE x.e <= :ended_by AND {ms} > 0"
+           f") GROUP BY key, source")
+    args = {"start": start_ms, "end": end_ms, "ended_by": ended_by_ms, "start_s": start_ms / 1000,
+            "end_s": end_ms / 1000}
+    for row in conn.execute(sql, args):
+        yield GroupSum(*row)

@@ -90,12 +90,9 @@ def window_sums(store: Store, since: float, now: float, groupings: Iterable[str]
     midnight = since_ms - since_ms % MS_PER_DAY + MS_PER_DAY  # the store's sums count from here
     cut = midnight / 1000
     first_day = midnight // MS_PER_DAY
-    # usage_ended (ended_at, started_at) covers this: no row is read that does not overlap the cut day.
-    closed = _read(store, "ended_at > ? AND started_at < ?",
-                   (since - SLACK_S, cut + SLACK_S), "usage_ended")
-    first_part = [iv for iv in closed if to_ms(iv.ended_at or 0) <= now_ms]
     # Closed after `now` (a clock stepped back): the store summed them to their end, not to now.
-    late = [iv for iv in _read(store, "ended_at > ?", (now - SLACK_S,), "usage_ended") if to_ms(iv.ended_at or 0) > now_ms]
+    late = [iv for iv in _read(store, "ended_at IS NOT NULL AND ended_at > ?", (now - SLACK_S,), "usage_ended")
+            if to_ms(iv.ended_at or 0) > now_ms]
     live = _read(store, "ended_at IS NULL", (), "usage_still_open") + late
     past = max((iv.ended_at or 0 for iv in late), default=now) + 1  # a `now` after every late end
     late_from_cut = [iv for iv in late if to_ms(iv.started_at) >= midnight]  # their start was counted
@@ -109,7 +106,8 @@ def window_sums(store: Store, since: float, now: float, groupings: Iterable[str]
         else:
             for s in store.usage_group_sums(by, first_day):
                 _add_sum(sums, s.key, s)
-        _add_rows(sums, _grouped(first_part, by, now=now, since=since, until=cut))
+        for s in store.usage_part_sums(by, since_ms, min(midnight, now_ms), now_ms):
+            _add_sum(sums, day_of(since_ms) if by == "day" else s.key, s)
         _add_rows(sums, _grouped(live, by, now=now, since=since))
         _add_rows(sums, _grouped(late_from_cut, by, now=past, since=cut), -1)
         # By day, items are pieces and the store counted each of theirs; otherwise it counted starts.
@@ -129,5 +127,5 @@ def open_spend_micro(store: Store, now: float) -> int:
 
 def autostop_nodes_clause() -> str:
     """Intervals of nodes that autostopped: only they matter to the autostop savings."""
-    return ("(cluster, node) IN (SELECT cluster, node FROM usage_intervals WHERE end_reason = 'autostop'"
-            " AND ended_at IS NOT NULL)")
+    return ("(cluster, node) IN (SELECT cluster, node FROM usage_intervals INDEXED BY usage_autostop"
+            " WHERE end_reason = 'autostop' AND ended_at IS NOT NULL)")
