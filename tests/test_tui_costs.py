@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_tui_conf import make_app, seeded_core, utc, wait_for  # noqa: F401
 from seeding import NOW
+from test_tui_conf import make_app, seeded_core, utc, wait_for  # noqa: F401
 
 from skytui.store import Store
 from skytui.tui import costs

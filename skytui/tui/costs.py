@@ -186,7 +186,7 @@ def load_costs(store: Store, now: float, by: str) -> CostView:
     """
     try:
         from skytui.core.costs import autostop_savings
-        from skytui.core.costs.accounting import CostRow, sum_rows
+        from skytui.core.costs.accounting import sum_rows
         from skytui.tui import costs_sql
     except ImportError:
         return CostView(by, {}, problem="cost accounting is not installed in this build")
@@ -195,8 +195,7 @@ def load_costs(store: Store, now: float, by: str) -> CostView:
     since = now - WINDOW_DAYS * DAY_S
     sums = costs_sql.window_sums(store, since, now, {by, "day"})
     daily = {day: g.amounts[2] for day, g in sums["day"].items()}
-    rows = [CostRow(key, *g.amounts, g.items, any("estimate" in s for s in g.sources), set(g.sources))
-            for key, g in sums[by].items()]
+    rows = [g.cost_row(key) for key, g in sums[by].items()]
     rows.sort(key=(lambda r: r.key) if by == "day" else (lambda r: (-r.cost_micro, r.key)))
     total = sum_rows(rows)
     month_start = month_bounds_ms(to_ms(now))[0]

@@ -39,6 +39,13 @@ class Group:
     def items(self) -> int:
         return sum(self.sources.values())
 
+    def cost_row(self, key: str) -> CostRow:
+        """The group as the core's report row."""
+        hours, gpu_hours, cost, on_demand, disk = self.amounts
+        sources = {s for s, n in self.sources.items() if n}
+        return CostRow(key, hours, gpu_hours, cost, on_demand, disk, self.items,
+                       any("estimate" in s for s in sources), sources)
+
 
 Sums = dict[str, Group]  # group key (a UTC day "YYYY-MM-DD" for the by-day grouping) -> amounts
 
