@@ -12,12 +12,12 @@ UTC day). A window of whole days then costs a few thousand rows, whatever the hi
   at 24 times the hourly micro-price (it rounds to nothing), so a run of days is one row with
   the amounts of one day, however many days it spans.
 
-The view `usage_pieces` cuts and prices each closed interval. Triggers on `usage_intervals`
-add a row's pieces when it is inserted closed or closed by an update, take them away before a
-closed row is updated or deleted, and so run inside the writer's own transaction: the sums can
-never disagree with the rows, a `kill -9` included. Open intervals are not in the sums (their
-end is not known); readers price them live. This costs each written closed row ~0.2-0.4 ms
-(14 upserts at most): nothing for a close, but seconds for 100,000 rows inserted at once.
+Triggers on `usage_intervals` add a row's pieces when it is inserted closed or closed by an
+update, and take them away when a closed row is updated or deleted, so they run inside the
+writer's own transaction: the sums can never disagree with the rows, a `kill -9` included.
+Open intervals are not in the sums (their end is not known); readers price them live. This
+costs each written closed row ~0.15-0.3 ms (up to 14 upserts): nothing for a close, but
+seconds for 100,000 rows inserted at once.
 
 Three indexes serve the readers: `usage_ended` (closed rows by end: those that end after `now`),
 `usage_long` (closed rows longer than a day, by start: with `usage_time` they find the rows
@@ -59,39 +59,65 @@ def _round(x: str) -> str:
             f" ELSE {t} % 2 END)")
 
 
-def _priced(r: str, sign: str, ms: str) -> list[str]:
-    """hours, gpu hours, cost, on-demand cost, disk cost of `ms` milliseconds of row `r`, times `sign`."""
-    price, od = _round(f"{r}.price_per_hour * 1000000"), _round(f"{r}.on_demand_price_per_hour * 1000000")
-    gpus = (f"(CASE WHEN {r}.kind = 'compute' AND COALESCE({r}.accelerator, '') != ''"
-            f" THEN {r}.accelerator_count ELSE 0 END)")
-    h = f"(({ms}) * 10 + 18) / 36"
-    c = f"(({ms}) * {price} * 2 + 3600000) / 7200000"
-    o = f"(({ms}) * {od} * 2 + 3600000) / 7200000"
-    return [f"{sign} * ({h})", f"{sign} * ({h}) * {gpus}", f"{sign} * ({c})", f"{sign} * ({o})",
-            f"CASE WHEN {r}.kind = 'disk' THEN {sign} * ({c}) ELSE 0 END"]
+def _row_values(r: str) -> str:
+    """Row `r`'s start and end in ms (s, e), prices in micro-dollars (price, od), GPU count (gpus)
+    and disk flag (disk), as a SELECT list."""
+    gpus = (f"CASE WHEN {r}.kind = 'compute' AND COALESCE({r}.accelerator, '') != ''"
+            f" THEN {r}.accelerator_count ELSE 0 END")
+    return (f"{_round(f'{r}.started_at * 1000')} AS s, {_round(f'{r}.ended_at * 1000')} AS e,"
+            f" {_round(f'{r}.price_per_hour * 1000000')} AS price,"
+            f" {_round(f'{r}.on_demand_price_per_hour * 1000000')} AS od, {gpus} AS gpus,"
+            f" {r}.kind = 'disk' AS disk")
 
 
-# Every closed interval's pieces with their amounts: piece 0 is the first (to the first UTC
-# midnight after the start, or to the end), 1 the last (from the last midnight to the end), 2 the
-# run of whole days between them (`ms` and the amounts are one day's; days `day`..`run_last`).
-# A view, so the triggers (per row, by id) and the backfill (all rows) share one definition.
-_SPAN = (f"SELECT *, s - s % {D} + {D} AS mid FROM (SELECT *, {_round('started_at * 1000')} AS s,"
-         f" {_round('ended_at * 1000')} AS e FROM usage_intervals WHERE ended_at IS NOT NULL)")
-_PARTS = (f"SELECT *, CASE WHEN (e - mid) % {D} = 0 THEN {D} ELSE (e - mid) % {D} END AS last"
-          f" FROM ({_SPAN}) WHERE e > s")
-_PIECES = (
-    f"SELECT *, CASE piece WHEN 0 THEN s / {D} WHEN 1 THEN (e - last) / {D} ELSE mid / {D} END AS day,"
-    f" CASE piece WHEN 2 THEN (e - last) / {D} - 1 END AS run_last,"
-    f" CASE piece WHEN 0 THEN MIN(e, mid) - s WHEN 1 THEN last ELSE {D} END AS ms"
-    f" FROM ({_PARTS}), (SELECT 0 AS piece UNION ALL SELECT 1 UNION ALL SELECT 2)"
-    f" WHERE piece = 0 OR (piece = 1 AND e > mid) OR (piece = 2 AND e - last - mid >= {D})")
-_KEYS_OF = ("CASE g.grouping " + " ".join(f"WHEN '{g}' THEN {k.format(r='p')}" for g, k in KEYS.items())
-            + " END")
-_GROUPINGS = " UNION ALL ".join(f"SELECT '{g}' AS grouping" for g in KEYS)
-VIEW = (f"CREATE VIEW usage_pieces AS SELECT p.id, p.estimate_source AS source, p.piece, p.day, p.run_last,"
-        f" {', '.join(f'{a} AS {n}' for a, n in zip(_priced('p', '1', 'p.ms'), AMOUNTS, strict=True))},"
-        f" g.grouping, {_KEYS_OF} AS key"
-        f" FROM ({_PIECES}) p, ({_GROUPINGS}) g")
+def _pieces(base: str) -> str:
+    """The pieces of the closed rows `base` gives (columns s, e, ...): piece 0 is the first (to the
+    first UTC midnight after the start, or to the end), 1 the last (from the last midnight to the
+    end), 2 the run of whole days between them (`ms` is one day's; days `day`..`run_last`)."""
+    span = f"SELECT *, s - s % {D} + {D} AS mid FROM ({base})"
+    parts = (f"SELECT *, CASE WHEN (e - mid) % {D} = 0 THEN {D} ELSE (e - mid) % {D} END AS last"
+             f" FROM ({span}) WHERE e > s")
+    return (
+        f"SELECT *, CASE piece WHEN 0 THEN s / {D} WHEN 1 THEN (e - last) / {D} ELSE mid / {D} END AS day,"
+        f" CASE piece WHEN 2 THEN (e - last) / {D} - 1 END AS run_last,"
+        f" CASE piece WHEN 0 THEN MIN(e, mid) - s WHEN 1 THEN last ELSE {D} END AS ms"
+        f" FROM ({parts}), (SELECT 0 AS piece UNION ALL SELECT 1 UNION ALL SELECT 2)"
+        f" WHERE piece = 0 OR (piece = 1 AND e > mid) OR (piece = 2 AND e - last - mid >= {D})")
+
+
+def _amounts(p: str, b: str) -> list[str]:
+    """hours, gpu hours, cost, on-demand cost, disk cost of piece `p` (ms) of row `b` (price, od, ...)."""
+    h = f"({p}.ms * 10 + 18) / 36"
+    c = f"({p}.ms * {b}.price * 2 + 3600000) / 7200000"
+    o = f"({p}.ms * {b}.od * 2 + 3600000) / 7200000"
+    return [h, f"{h} * {b}.gpus", c, o, f"CASE WHEN {b}.disk THEN {c} ELSE 0 END"]
+
+
+def _key(r: str) -> str:
+    return "CASE g.grouping " + " ".join(f"WHEN '{g}' THEN {k.format(r=r)}" for g, k in KEYS.items()) + " END"
+
+
+_GROUPINGS = "(" + " UNION ALL ".join(f"SELECT '{g}' AS grouping" for g in KEYS) + ") g"
+_ROW_COLS = "cluster, job_id, user, cloud, region, accelerator, estimate_source"
+
+# A row being written is cut into pieces once, in `usage_scratch` (empty outside a trigger): row
+# -1 holds its values, then its pieces; `usage_cut` cuts row -1, `usage_cut_sums` prices each
+# piece for every grouping. (Cutting inside the grouping join made SQLite repeat the cutting and
+# rounding for every piece and grouping: 0.6 ms a row.) Views, so the SQL is stored once.
+_SCRATCH = f"""
+    CREATE TABLE usage_scratch(
+        piece INTEGER NOT NULL, s INTEGER, e INTEGER, price INTEGER, od INTEGER, gpus INTEGER,
+        disk INTEGER, day INTEGER, run_last INTEGER, ms INTEGER,
+        cluster TEXT, job_id INTEGER, user TEXT, cloud TEXT, region TEXT, accelerator TEXT,
+        estimate_source TEXT
+    );
+    CREATE VIEW usage_cut AS
+    {_pieces("SELECT s, e FROM usage_scratch WHERE piece = -1")};
+    CREATE VIEW usage_cut_sums AS
+    SELECT g.grouping, {_key("b")} AS key, b.estimate_source AS source, p.piece, p.day, p.run_last,
+        {", ".join(f"{a} AS {n}" for a, n in zip(_amounts("p", "b"), AMOUNTS, strict=True))}
+    FROM usage_scratch p, usage_scratch b, {_GROUPINGS} WHERE p.piece >= 0 AND b.piece = -1;
+"""
 
 
 def _upsert(table: str, conflict: str, counts: tuple[str, ...]) -> str:
@@ -100,31 +126,43 @@ def _upsert(table: str, conflict: str, counts: tuple[str, ...]) -> str:
             + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in cols))
 
 
-def _amounts(sign: str) -> str:
-    return ", ".join(f"{sign} * {a}" for a in AMOUNTS)
+def apply_row(r: str, sign: str) -> str:
+    """Statements adding (`sign` 1) or taking away (-1) the amounts of row `r` (NEW or OLD), if closed."""
+    signed = ", ".join(f"{sign} * {a}" for a in AMOUNTS)
+    groupings = ", ".join(f"'{g}'" for g in KEYS)  # so the primary key finds the rows, not a scan
+    tidy = (f"DELETE FROM usage_day_sums WHERE grouping IN ({groupings}) AND day IN"
+            " (SELECT day FROM usage_scratch WHERE piece IN (0, 1)) AND pieces = 0;\n"
+            f"DELETE FROM usage_day_runs WHERE grouping IN ({groupings}) AND last_day IN"
+            " (SELECT run_last FROM usage_scratch WHERE piece = 2) AND intervals = 0;\n"
+            ) if sign == "-1" else ""
+    return (
+        f"INSERT INTO usage_scratch(piece, s, e, price, od, gpus, disk, {_ROW_COLS}) SELECT -1,"
+        f" {_row_values(r)}, {', '.join(f'{r}.{c}' for c in _ROW_COLS.split(', '))} WHERE {r}.ended_at IS NOT NULL;\n"
+        "INSERT INTO usage_scratch(piece, day, run_last, ms) SELECT piece, day, run_last, ms FROM usage_cut;\n"
+        f"INSERT INTO usage_day_sums(grouping, key, source, day, {', '.join(AMOUNTS)}, pieces, starts)"
+        f" SELECT grouping, key, source, day, {signed}, {sign}, {sign} * (piece = 0) FROM usage_cut_sums"
+        " WHERE piece IN (0, 1)" + _upsert("usage_day_sums", "grouping, day, key, source", ("pieces", "starts"))
+        + ";\n"
+        f"INSERT INTO usage_day_runs(grouping, key, source, first_day, last_day, {', '.join(AMOUNTS)}, intervals)"
+        f" SELECT grouping, key, source, day, run_last, {signed}, {sign} FROM usage_cut_sums WHERE piece = 2"
+        + _upsert("usage_day_runs", "grouping, last_day, first_day, key, source", ("intervals",)) + ";\n"
+        f"{tidy}DELETE FROM usage_scratch;\n")
 
 
-def apply_row(row_id: str, sign: str) -> str:
-    """Statements adding (`sign` 1) or taking away (-1) the amounts of the row with `row_id`, if closed."""
+def _backfill() -> str:
+    """The same sums for every closed row already in the file, one pass per table."""
+    rows = f"SELECT u.*, {_row_values('u')} FROM usage_intervals u WHERE u.ended_at IS NOT NULL"
+    priced = (f"SELECT g.grouping, {_key('p')} AS key, p.estimate_source AS source, p.piece, p.day, p.run_last,"
+              f" {', '.join(f'{a} AS {n}' for a, n in zip(_amounts('p', 'p'), AMOUNTS, strict=True))}"
+              f" FROM ({_pieces(rows)}) p, {_GROUPINGS}")
+    sums = ", ".join(f"SUM({a})" for a in AMOUNTS)
     return (
         f"INSERT INTO usage_day_sums(grouping, key, source, day, {', '.join(AMOUNTS)}, pieces, starts)"
-        f" SELECT grouping, key, source, day, {_amounts(sign)}, {sign}, {sign} * (piece = 0)"
-        f" FROM usage_pieces WHERE id = {row_id} AND piece < 2"
-        + _upsert("usage_day_sums", "grouping, day, key, source", ("pieces", "starts")) + ";\n"
+        f" SELECT grouping, key, source, day, {sums}, COUNT(*), SUM(piece = 0) FROM ({priced})"
+        " WHERE piece IN (0, 1) GROUP BY grouping, day, key, source;\n"
         f"INSERT INTO usage_day_runs(grouping, key, source, first_day, last_day, {', '.join(AMOUNTS)}, intervals)"
-        f" SELECT grouping, key, source, day, run_last, {_amounts(sign)}, {sign}"
-        f" FROM usage_pieces WHERE id = {row_id} AND piece = 2"
-        + _upsert("usage_day_runs", "grouping, last_day, first_day, key, source", ("intervals",)) + ";\n"
-    )
-
-
-def _take_away(row_id: str) -> str:
-    """Take the row's amounts away and drop the sums that leaves empty (their amounts are zero too)."""
-    return apply_row(row_id, "-1") + (
-        f"DELETE FROM usage_day_sums WHERE pieces = 0 AND (grouping, day) IN"
-        f" (SELECT grouping, day FROM usage_pieces WHERE id = {row_id} AND piece < 2);\n"
-        f"DELETE FROM usage_day_runs WHERE intervals = 0 AND (grouping, last_day) IN"
-        f" (SELECT grouping, run_last FROM usage_pieces WHERE id = {row_id} AND piece = 2);\n")
+        f" SELECT grouping, key, source, day, run_last, {sums}, COUNT(*) FROM ({priced})"
+        " WHERE piece = 2 GROUP BY grouping, run_last, day, key, source;\n")
 
 
 WATCHED = ("cluster, job_id, user, cloud, region, accelerator, accelerator_count, price_per_hour,"
@@ -132,8 +170,7 @@ WATCHED = ("cluster, job_id, user, cloud, region, accelerator, accelerator_count
 LONG_S = 86400  # seconds: closed intervals longer than a day are indexed apart (usage_long)
 _SUMS = ", ".join(f"{a} INTEGER NOT NULL" for a in AMOUNTS)
 
-# Rows already in the file are summed from the same view in one pass. A changed or deleted row
-# is taken away BEFORE the change, while the view still shows it as it was.
+# Rows already in the file are summed in one pass by the same SQL that cuts a row into pieces.
 MIGRATION = (
     f"""
     CREATE TABLE usage_day_sums(
@@ -156,33 +193,24 @@ MIGRATION = (
         intervals INTEGER NOT NULL,
         PRIMARY KEY(grouping, last_day, first_day, key, source)
     ) WITHOUT ROWID;
+    {_SCRATCH}
     CREATE INDEX usage_ended ON usage_intervals(ended_at) WHERE ended_at IS NOT NULL;
     CREATE INDEX usage_long ON usage_intervals(started_at) WHERE ended_at - started_at > {LONG_S};
     CREATE INDEX usage_autostop ON usage_intervals(cluster, node) WHERE end_reason = 'autostop';
-    {VIEW};
-    INSERT INTO usage_day_sums(grouping, key, source, day, {', '.join(AMOUNTS)}, pieces, starts)
-    SELECT grouping, key, source, day, {', '.join(f'SUM({a})' for a in AMOUNTS)}, COUNT(*), SUM(piece = 0)
-    FROM usage_pieces WHERE piece < 2 GROUP BY grouping, day, key, source;
-    INSERT INTO usage_day_runs(grouping, key, source, first_day, last_day, {', '.join(AMOUNTS)}, intervals)
-    SELECT grouping, key, source, day, run_last, {', '.join(f'SUM({a})' for a in AMOUNTS)}, COUNT(*)
-    FROM usage_pieces WHERE piece = 2 GROUP BY grouping, run_last, day, key, source;
+    {_backfill()}
     CREATE TRIGGER usage_sums_insert AFTER INSERT ON usage_intervals WHEN NEW.ended_at IS NOT NULL
     BEGIN
-    {apply_row("NEW.id", "1")}
+    {apply_row("NEW", "1")}
     END;
-    CREATE TRIGGER usage_sums_before_update BEFORE UPDATE OF {WATCHED} ON usage_intervals
-    WHEN OLD.ended_at IS NOT NULL
+    CREATE TRIGGER usage_sums_update AFTER UPDATE OF {WATCHED} ON usage_intervals
+    WHEN OLD.ended_at IS NOT NULL OR NEW.ended_at IS NOT NULL
     BEGIN
-    {_take_away("OLD.id")}
+    {apply_row("OLD", "-1")}
+    {apply_row("NEW", "1")}
     END;
-    CREATE TRIGGER usage_sums_after_update AFTER UPDATE OF {WATCHED} ON usage_intervals
-    WHEN NEW.ended_at IS NOT NULL
+    CREATE TRIGGER usage_sums_delete AFTER DELETE ON usage_intervals WHEN OLD.ended_at IS NOT NULL
     BEGIN
-    {apply_row("NEW.id", "1")}
-    END;
-    CREATE TRIGGER usage_sums_delete BEFORE DELETE ON usage_intervals WHEN OLD.ended_at IS NOT NULL
-    BEGIN
-    {_take_away("OLD.id")}
+    {apply_row("OLD", "-1")}
     END;
     """
 )
@@ -240,8 +268,7 @@ def daily_sums(conn: sqlite3.Connection, first_day: int) -> Iterator[tuple[int, 
 
 
 def _part_rows(index: str, where: str) -> str:
-    s, e = _round("started_at * 1000"), _round("ended_at * 1000")
-    return f"SELECT *, {s} AS s, {e} AS e FROM usage_intervals INDEXED BY {index} WHERE {where}"
+    return f"SELECT *, {_row_values('usage_intervals')} FROM usage_intervals INDEXED BY {index} WHERE {where}"
 
 
 _SLACK = "0.002"  # seconds: rows are found by float seconds a little wide, then cut by exact ms
@@ -255,8 +282,7 @@ def part_sums(conn: sqlite3.Connection, grouping: str, start_ms: int, end_ms: in
     Intervals of at most a day that overlap the span start at most a day before it (usage_time);
     longer ones have their own small index (usage_long).
     """
-    ms = "MIN(x.e, :end) - MAX(x.s, :start)"
-    amounts = _priced("x", "1", ms)
+    amounts = _amounts("x", "x")
     found = (f"started_at > :start_s - {LONG_S} - {_SLACK} AND started_at < :end_s + {_SLACK}"
              f" AND ended_at > :start_s - {_SLACK} AND NOT (ended_at - started_at > {LONG_S})")
     found_long = (f"ended_at - started_at > {LONG_S} AND started_at < :end_s + {_SLACK}"
@@ -264,8 +290,8 @@ def part_sums(conn: sqlite3.Connection, grouping: str, start_ms: int, end_ms: in
     sql = (f"SELECT key, source, {', '.join(f'SUM(a{i})' for i in range(5))}, COUNT(*) FROM ("
            f" SELECT {KEYS[grouping].format(r='x')} AS key, x.estimate_source AS source,"
            f" {', '.join(f'{a} AS a{i}' for i, a in enumerate(amounts))}"
-           f" FROM ({_part_rows('usage_time', found)} UNION ALL {_part_rows('usage_long', found_long)}) x"
-           f" WHERE x.e <= :ended_by AND {ms} > 0"
+           f" FROM (SELECT *, MIN(e, :end) - MAX(s, :start) AS ms FROM ({_part_rows('usage_time', found)}"
+           f" UNION ALL {_part_rows('usage_long', found_long)})) x WHERE x.e <= :ended_by AND x.ms > 0"
            f") GROUP BY key, source")
     args = {"start": start_ms, "end": end_ms, "ended_by": ended_by_ms, "start_s": start_ms / 1000,
             "end_s": end_ms / 1000}
