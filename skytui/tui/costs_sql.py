@@ -5,8 +5,8 @@ store keeps each closed interval's amounts per UTC day (skytui.store.usage_sums,
 micro-unit as skytui.core.costs.accounting prices them), so a window is:
 
 - whole days, from the first midnight after its start: the store's sums;
-- the part before that midnight (the window cuts that day): the intervals that overlap it,
-  priced by the core (about a day's worth);
+- the part before that midnight (the window cuts that day): the closed intervals that overlap
+  it, clipped and priced by SQLite (Store.usage_part_sums: about a day's worth of rows);
 - open intervals, and closed ones that end after `now` (only after a clock step back): priced
   by the core over the whole window, and those closed ones taken back out of the store's sums.
 
@@ -69,15 +69,14 @@ def _add_rows(into: Sums, rows: Iterable[CostRow], sign: int = 1, items: bool = 
             g.sources[source] = g.sources.get(source, 0) + sign * r.items
 
 
-def _grouped(intervals: list[UsageInterval], by: str, *, now: float, since: float,
-             until: float | None = None) -> list[CostRow]:
-    """The core's rows for `intervals` in [since, until or now), grouped by `by` and by source."""
+def _grouped(intervals: list[UsageInterval], by: str, *, now: float, since: float) -> list[CostRow]:
+    """The core's rows for `intervals` in [since, now), grouped by `by` and by source."""
     per_source: dict[str, list[UsageInterval]] = {}
     for iv in intervals:
         per_source.setdefault(iv.estimate_source, []).append(iv)
     rows: list[CostRow] = []
     for ivs in per_source.values():
-        rows += group_items(line_items(ivs, now=now, since=since, until=until), by)
+        rows += group_items(line_items(ivs, now=now, since=since), by)
     return rows
 
 

@@ -23,15 +23,7 @@ class CostsView(TableView):
     COLUMNS = model.COST_COLUMNS
     SORT_COLUMN = 3
     REVERSE = True
-
-    def __init__(self, ctx: DashboardContext) -> None:
-        super().__init__(ctx)
-        self.cost_by = "cluster"
-        self.cost_view: costs.CostView | None = None
-        # The chart, and at narrow widths the figures beside it (costs.CostView.header).
-        self.chart = Static("", id="cost-chart", markup=False)
-        self.beside = Static("", id="cost-beside", classes="hint", markup=False)
-
+    # The chart keeps its own width; the figures beside it (narrow terminals) take the rest.
     DEFAULT_CSS = """
     CostsView #cost-band {
         height: auto;
@@ -43,6 +35,14 @@ class CostsView(TableView):
         width: 1fr;
     }
     """
+
+    def __init__(self, ctx: DashboardContext) -> None:
+        super().__init__(ctx)
+        self.cost_by = "cluster"
+        self.cost_view: costs.CostView | None = None
+        # The chart, and at narrow widths the figures beside it (costs.CostView.header).
+        self.chart = Static("", id="cost-chart", markup=False)
+        self.beside = Static("", id="cost-beside", classes="hint", markup=False)
 
     def above(self) -> Iterable[Widget]:
         yield Static("", id="cost-title", classes="hint", markup=False)
