@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_tui_conf import make_app, seeded_core, utc, wait_for  # noqa: F401
 from seeding import NOW
+from test_tui_conf import make_app, seeded_core, utc, wait_for  # noqa: F401
 
 from skytui.store import Store
 from skytui.tui import costs
@@ -166,3 +166,41 @@ def test_loader_prices_again_only_when_usage_grouping_or_the_minute_changes(tmp_
     assert closed.cost_view is not first and closed.summary.spend_per_hour == 0.5
     later = loader.load(NOW + 3600, "nobody", costs_only).cost_view
     assert later.total - closed.cost_view.total == costs.Decimal("0.5")  # dev-alice's hour at 0.50 $/h
+
+
+def _cost_view(top: float = 10.86) -> costs.CostView:
+    from decimal import Decimal
+
+    days = tuple((f"2026-05-{d:02d}", top * (d % 4) / 3) for d in range(1, 31))
+    return costs.CostView("cluster", {}, daily=days, today=Decimal("3.75"), month=Decimal("66.75"), rate=1.5,
+                          total=Decimal("66.75"), spot_savings=Decimal("15"), autostop_saved=Decimal("0.75"),
+                          autostop_stops=1, estimate_sources=("local:reference-estimate",))
+
+
+@pytest.mark.parametrize("width", [158, 118, 78, 64, 48])
+def test_costs_header_is_laid_out_for_its_width_and_cuts_nothing(width: int) -> None:
+    """Every line fits, every figure is whole, and at 80 columns the header takes five lines."""
+    cv = _cost_view()
+    title, figures, chart, beside = cv.header(width)
+    for text in (title, figures, chart, beside):
+        assert all(len(line) <= width for line in text.splitlines())
+    shown = " ".join(" ".join(t.split("\n")) for t in (figures, beside))
+    assert all(part in shown for part in cv.figure_parts())  # wrapped between figures, never inside one
+    if cv.wide_chart_fits(width):  # 2 cells a day, the scale and dates beside the bars
+        assert not beside and len(chart.splitlines()) == 3 and "daily spend, USD (top $10.86/day)" in chart
+    else:  # 1 cell a day, the scale and dates under the bars
+        assert chart.splitlines()[-1] == "top $10.86/day · 05-01 … 05-30"
+        assert all(len(line) <= costs.WINDOW_DAYS for line in chart.splitlines())
+    if width == 78:  # a default 80x24 terminal: the figures beside the chart, one title line
+        assert not figures and len(title.splitlines()) == 1 and "(g: next grouping" not in title
+        assert len(beside.splitlines()) <= len(chart.splitlines()) == 4
+        assert all(len(line) <= width - costs.WINDOW_DAYS - costs.CHART_GAP for line in beside.splitlines())
+    if width == 158:
+        assert title == cv.title() and figures == " · ".join(cv.figure_parts())
+    if width == 48:  # too narrow to put them beside: the figures go over the chart
+        assert not beside and figures
+
+
+def test_costs_header_with_a_problem_shows_only_the_problem() -> None:
+    cv = costs.CostView("cluster", {}, problem="cost accounting is not installed in this build")
+    assert cv.header(78)[1:] == ("cost accounting is not installed in this build", "", "")

@@ -26,6 +26,19 @@ _CORRUPT_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 _CORRUPT_TEXT = ("file is not a database", "database disk image is malformed", "malformed database schema")
 
 
+def statements(script: str) -> Iterator[str]:
+    """The statements of a migration, one by one: split at `;`, but not inside a trigger's body."""
+    pending = ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.replace(";", "").strip():
+                yield pending
+            pending = ""
+    if pending.replace(";", "").strip():
+        raise ValueError(f"an incomplete statement ends the migration: {pending[:80]!r}")
+
+
 def _is_locked(exc: sqlite3.OperationalError) -> bool:
     text = str(exc)
     return "locked" in text or "busy" in text
@@ -144,9 +157,8 @@ class Database:
             # Re-read under the write lock: another process may have migrated meanwhile.
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             for step in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[step].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in statements(MIGRATIONS[step]):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version={step + 1}")
 
     @staticmethod

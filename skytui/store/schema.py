@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from skytui.store import usage_sums
+
 # Each entry moves the schema from version i to i+1. Never edit a released step: add one.
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
@@ -184,6 +186,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE attempts ADD COLUMN notice_at REAL;
     """,
+    # 7 (Costs view, issue 15): per-day sums of closed usage intervals kept by triggers, so the
+    # Costs view reads a few thousand sums instead of pricing every interval of the window.
+    usage_sums.MIGRATION,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from skytui.store import usage_sums
 from skytui.store.db import Database
 from skytui.store.job_states import INITIAL, check_moves
 from skytui.store.models import (
@@ -20,6 +21,7 @@ from skytui.store.models import (
     Node,
     from_row,
 )
+from skytui.store.usage_sums import GroupSum
 
 Clock = Callable[[], float]
 
@@ -299,6 +301,18 @@ class Store:
                 "WHERE cluster = ? AND kind = ? AND ended_at IS NULL",
                 (ended_at if ended_at is not None else self.clock(), reason, cluster, kind))
             return cur.rowcount
+
+    def usage_group_sums(self, grouping: str, first_day: int) -> list[GroupSum]:
+        """Closed intervals' amounts per group and source from UTC day `first_day` on (usage_sums)."""
+        return list(usage_sums.group_sums(self.db.conn, grouping, first_day))
+
+    def usage_daily_sums(self, first_day: int) -> list[tuple[int, GroupSum]]:
+        """Closed intervals' amounts per UTC day and source from `first_day` on (usage_sums)."""
+        return list(usage_sums.daily_sums(self.db.conn, first_day))
+
+    def usage_part_sums(self, grouping: str, start_ms: int, end_ms: int, ended_by_ms: int) -> list[GroupSum]:
+        """Amounts of closed intervals' parts in [start_ms, end_ms), within one UTC day (usage_sums)."""
+        return list(usage_sums.part_sums(self.db.conn, grouping, start_ms, end_ms, ended_by_ms))
 
     def data_version(self) -> int:
         return self.db.data_version()

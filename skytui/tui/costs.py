@@ -67,20 +67,44 @@ class CostView:
                 f"amounts in {CURRENCY}{estimate}")
 
     def title_lines(self, width: int = 0) -> str:
-        """The title laid out for `width`: broken between its parts, never inside one."""
-        return fit(self.title().split(" · "), width)
+        """The title laid out for `width`: broken between its parts, never inside one.
 
-    def figures(self, width: int = 0) -> str:
-        """The figures, ` · ` between them, wrapped between figures (never inside one) to `width`."""
-        if self.problem:
-            return self.problem
+        Where it does not fit on a line, the key hint goes (the footer shows g and E) and the
+        currency is said in one word.
+        """
+        parts = self.title().split(" · ")
+        if width and len(" · ".join(parts)) > width:
+            parts = [f"by {self.by}", parts[1], CURRENCY, *parts[3:]]
+        return fit(parts, width)
+
+    def figure_parts(self) -> list[str]:
         autostop = f"${self.autostop_saved:,.2f}"
         if self.autostop_disk:
             autostop += f" (disks still cost ${self.autostop_disk:,.2f})"
-        parts = [f"today ${self.today:,.2f}", f"this month ${self.month:,.2f}", f"spending ${self.rate:,.2f}/h now",
-                 f"last {WINDOW_DAYS} days ${self.total:,.2f}", f"spot saved ${self.spot_savings:,.2f}",
-                 f"autostop saved {autostop} over {self.autostop_stops} stop(s)"]
-        return fit(parts, width)
+        return [f"today ${self.today:,.2f}", f"this month ${self.month:,.2f}", f"spending ${self.rate:,.2f}/h now",
+                f"last {WINDOW_DAYS} days ${self.total:,.2f}", f"spot saved ${self.spot_savings:,.2f}",
+                f"autostop saved {autostop} over {self.autostop_stops} stop(s)"]
+
+    def figures(self, width: int = 0) -> str:
+        """The figures, ` · ` between them, wrapped between figures (never inside one) to `width`."""
+        return self.problem or fit(self.figure_parts(), width)
+
+    def _bars(self, cell: int, height: int) -> list[str]:
+        """The daily bars, `cell` columns a day, top line first."""
+        values = [v for _, v in self.daily]
+        top = max(values)
+        steps = (len(CHART_LEVELS) - 1) * height
+        heights = [round(v / top * steps) if top > 0 else 0 for v in values]
+        heights = [max(h, 1) if v > 0 else h for h, v in zip(heights, values, strict=True)]  # any spend shows
+        lines = []
+        for level in range(height - 1, -1, -1):
+            base = level * (len(CHART_LEVELS) - 1)
+            lines.append("".join(CHART_LEVELS[min(max(h - base, 0), len(CHART_LEVELS) - 1)] * cell
+                                 for h in heights))
+        return lines
+
+    def _top(self) -> float:
+        return max(v for _, v in self.daily)
 
     def chart(self, height: int = 3, width: int = 0) -> str:
         """Daily spend as a small bar chart, two cells per day, with the scale and the days it spans.
@@ -89,25 +113,44 @@ class CostView:
         """
         if not self.daily:
             return ""
-        values = [v for _, v in self.daily]
-        top = max(values)
-        steps = (len(CHART_LEVELS) - 1) * height
-        heights = [round(v / top * steps) if top > 0 else 0 for v in values]
-        heights = [max(h, 1) if v > 0 else h for h, v in zip(heights, values)]  # any spend shows
-        scale = f"daily spend, {CURRENCY} (top ${top:,.2f}/day)"
+        scale = f"daily spend, {CURRENCY} (top ${self._top():,.2f}/day)"
         span = f"{self.daily[0][0]} … {self.daily[-1][0]}"
-        cell = 2 if not width or len(values) * 2 + 2 + max(len(scale), len(span)) <= width else 1
-        lines = []
-        for level in range(height - 1, -1, -1):
-            base = level * (len(CHART_LEVELS) - 1)
-            cells = [CHART_LEVELS[min(max(h - base, 0), len(CHART_LEVELS) - 1)] * cell for h in heights]
-            lines.append("".join(cells))
-        if cell == 2:
+        if self.wide_chart_fits(width):
+            lines = self._bars(2, height)
             lines[0] += f"  {scale}"
             lines[-1] += f"  {span}"
-        else:
-            lines += [fit([scale, span], width)]
-        return "\n".join(lines)
+            return "\n".join(lines)
+        return "\n".join([*self._bars(1, height), fit([scale, span], width)])
+
+    def wide_chart_fits(self, width: int) -> bool:
+        """Two cells a day with the scale and dates beside the bars fit in `width` (0: any width)."""
+        scale = f"daily spend, {CURRENCY} (top ${self._top():,.2f}/day)"
+        return not width or len(self.daily) * 2 + 2 + max(len(scale), len(self.daily[0][0]) * 2 + 3) <= width
+
+    def narrow_chart(self, height: int = 3) -> str:
+        """One cell a day, the scale and the dates (without the year) under the bars, as wide as they."""
+        span = f"{self.daily[0][0][5:]} … {self.daily[-1][0][5:]}"
+        return "\n".join([*self._bars(1, height), fit([f"top ${self._top():,.2f}/day", span], len(self.daily))])
+
+    def header(self, width: int) -> tuple[str, str, str, str]:
+        """(title, figures, chart, beside the chart) laid out for `width` columns; "" is not shown.
+
+        Wide: the figures on a line (or a few) over the chart, its scale and dates to its right.
+        Narrower (a default 80-column terminal): one cell a day with the scale and dates under the
+        bars, and the figures beside the chart, so the table keeps the lines. Narrower still: the
+        figures wrapped over that chart. `width` counts the columns inside the hints' padding.
+        """
+        title = self.title_lines(width)
+        if self.problem or not self.daily or self.wide_chart_fits(width):
+            return title, self.figures(width), self.chart(width=width), ""
+        beside = width - len(self.daily) - CHART_GAP
+        if beside >= CHART_BESIDE_MIN:
+            return title, "", self.narrow_chart(), fit(self.figure_parts(), beside)
+        return title, self.figures(width), self.narrow_chart(), ""
+
+
+CHART_GAP = 2  # columns between the chart and the figures beside it (the two widgets' padding)
+CHART_BESIDE_MIN = 24  # columns: narrower than this, the figures go over the chart
 
 
 def fit(parts: list[str], width: int, sep: str = " · ") -> str:
@@ -138,38 +181,31 @@ def intervals_for(store: Store, now: float) -> list[UsageInterval]:
 def load_costs(store: Store, now: float, by: str) -> CostView:
     """Spend of the last WINDOW_DAYS days grouped `by`, with the figures above the table.
 
-    SQLite sums the window (skytui.tui.costs_sql); only the intervals of nodes that autostopped
-    are read into Python, for the autostop savings.
+    The store's per-day sums give the whole days; the few intervals around the window's start,
+    the open ones and those of nodes that autostopped are priced by the core (skytui.tui.costs_sql).
     """
     try:
-        from skytui.core.costs import autostop_savings, spend_today_and_month
-        from skytui.core.costs.accounting import CostRow, sum_rows
+        from skytui.core.costs import autostop_savings
+        from skytui.core.costs.accounting import sum_rows
+        from skytui.tui import costs_sql
     except ImportError:
         return CostView(by, {}, problem="cost accounting is not installed in this build")
     from skytui.core.costs.units import day_of, micro_to_decimal, month_bounds_ms, to_ms
-    from skytui.tui import costs_sql
 
     since = now - WINDOW_DAYS * DAY_S
-    by_group, by_day = costs_sql.summed(store, since, now, by)
-    days = sorted(by_day.items())  # type: ignore[type-var]
-    daily = {day_of(d * costs_sql.MS_PER_DAY): amounts[2] for d, (amounts, _s) in days}
-    found = [(day_of(d * costs_sql.MS_PER_DAY), amounts, sources) for d, (amounts, sources) in days] \
-        if by == "day" else [(str(g), amounts, sources) for g, (amounts, sources) in by_group.items()]
-    rows = []
-    for key, (hours, gpu_hours, cost, on_demand, disk, items), sources in found:
-        row = CostRow(key, hours, gpu_hours, cost, on_demand, disk, items, any("estimate" in s for s in sources),
-                      set(sources))
-        rows.append(row)
+    sums = costs_sql.window_sums(store, since, now, {by, "day"})
+    daily = {day: g.amounts[2] for day, g in sums["day"].items()}
+    rows = [g.cost_row(key) for key, g in sums[by].items()]
     rows.sort(key=(lambda r: r.key) if by == "day" else (lambda r: (-r.cost_micro, r.key)))
     total = sum_rows(rows)
     month_start = month_bounds_ms(to_ms(now))[0]
-    if month_start >= to_ms(since):
-        # The month's days are whole days of the window: sum them rather than price the month again.
-        first, today_text = day_of(month_start), day_of(to_ms(now))
+    today = micro_to_decimal(daily.get(day_of(to_ms(now)), 0))
+    if month_start >= to_ms(since):  # the month's days are days of the window
+        first = day_of(month_start)
         month = micro_to_decimal(sum(v for d, v in daily.items() if d >= first))
-        today = micro_to_decimal(daily.get(today_text, 0))
     else:  # the 31st: the month began before the window
-        today, month = spend_today_and_month(intervals_for(store, now), now)
+        month_days = costs_sql.window_sums(store, month_start / 1000, now, {"day"})["day"]
+        month = micro_to_decimal(sum(g.amounts[2] for g in month_days.values()))
     saved = autostop_savings(autostopped_intervals(store, now), now=now, since=since)
     return CostView(
         by, report_rows_of(rows, total), daily=last_days(daily, now), today=today, month=month,

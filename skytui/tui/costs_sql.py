@@ -1,121 +1,125 @@
-"""The Costs view's sums done by SQLite: clip to the window, cut at UTC midnights, price, group.
+"""The Costs view's sums: the store's per-day sums of closed intervals, plus the few priced live.
 
-Reading 100,000 usage intervals into Python objects to price them took seconds; SQLite does
-the same integer arithmetic as skytui.core.costs.accounting (micro-units, rounding per UTC-day
-piece) and hands back one row per group and day. A test checks the sums equal the core's report
-for every grouping. No Textual here.
+Pricing every interval of the window costs hundreds of milliseconds at 100,000 intervals. The
+store keeps each closed interval's amounts per UTC day (skytui.store.usage_sums, exact to the
+micro-unit as skytui.core.costs.accounting prices them), so a window is:
+
+- whole days, from the first midnight after its start: the store's sums;
+- the part before that midnight (the window cuts that day): the closed intervals that overlap
+  it, clipped and priced by SQLite (Store.usage_part_sums: about a day's worth of rows);
+- open intervals, and closed ones that end after `now` (only after a clock step back): priced
+  by the core over the whole window, and those closed ones taken back out of the store's sums.
+
+A test checks the result equals the core's report for every grouping. No Textual here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from skytui.core.costs.accounting import CostRow, group_items, line_items
+from skytui.core.costs.from_store import COLUMNS
+from skytui.core.costs.model import UsageInterval
+from skytui.core.costs.units import day_of, to_ms
 from skytui.store import Store
+from skytui.store.usage_sums import MS_PER_DAY, GroupSum
 
-MS_PER_DAY = 86_400_000
-# The group each interval falls in, as SQL over the interval's columns (fixed strings, never input).
-GROUP_SQL = {
-    "cluster": "cluster",
-    "job": "COALESCE(CAST(job_id AS TEXT), '(none)')",
-    "user": "user",
-    "region": "cloud || '/' || region",
-    "cloud": "cloud",
-    "gpu": "COALESCE(NULLIF(accelerator, ''), 'cpu')",
-    "day": "''",  # by day: from days() instead
-}
-
-# Each interval's part in [since, now), cut at UTC midnights as accounting.pieces cuts it: a first
-# piece up to midnight, `days` whole days, a last piece. Every piece is priced on its own and
-# rounded half up like units.micro_*, in closed form, so no interval is split into rows.
-CLIPPED = """
-WITH iv AS (
-    SELECT grp, source, gpus, disk, price, od, s, e,
-           MIN(e, s - s % {day} + {day}) - s AS first,
-           CASE WHEN e <= s - s % {day} + {day} THEN 0
-                WHEN (e - (s - s % {day} + {day})) % {day} = 0 THEN {day}
-                ELSE (e - (s - s % {day} + {day})) % {day} END AS last,
-           s - s % {day} + {day} AS midnight
-    FROM (
-        SELECT {group} AS grp, estimate_source AS source,
-               CASE WHEN kind = 'compute' AND COALESCE(accelerator, '') != '' THEN accelerator_count ELSE 0 END
-                   AS gpus,
-               kind = 'disk' AS disk,
-               CAST(ROUND(price_per_hour * 1000000) AS INTEGER) AS price,
-               CAST(ROUND(on_demand_price_per_hour * 1000000) AS INTEGER) AS od,
-               MAX(CAST(ROUND(started_at * 1000) AS INTEGER), :since) AS s,
-               MIN(COALESCE(CAST(ROUND(ended_at * 1000) AS INTEGER), :now), :now) AS e
-        FROM usage_intervals NOT INDEXED  -- one pass over the table beats an index's row-by-row lookups
-        WHERE (ended_at IS NULL OR ended_at > :since_s) AND started_at < :now_s
-        LIMIT -1  -- computed once per row, not copied into every expression that uses it
-    )
-    WHERE e > s
-    LIMIT -1
-)
-"""
-H = "(({ms}) * 10 + 18) / 36"  # micro-hours of a piece
-C = "(({ms}) * {price} * 2 + 3600000) / 7200000"  # micro-dollars of a piece at a micro-dollar price
+SLACK_S = 0.002  # seconds: SQL selects by float seconds a little wide; the core clips by exact ms
 
 
-def _amounts(ms: str, times: str = "1", named: bool = False) -> str:
-    """hours, gpu hours, cost, on-demand cost, disk cost of pieces of `ms` milliseconds, `times` of them."""
-    h, c, o = H.format(ms=ms), C.format(ms=ms, price="price"), C.format(ms=ms, price="od")
-    exprs = [f"{times} * ({h})", f"{times} * ({h}) * gpus", f"{times} * ({c})", f"{times} * ({o})",
-             f"CASE WHEN disk THEN {times} * ({c}) ELSE 0 END"]
-    if named:
-        exprs = [f"{x} AS {n}" for x, n in zip(exprs, ("h", "g", "c", "o", "dk"))]
-    return ", ".join(exprs)
+@dataclass
+class Group:
+    """One group's amounts in micro-units, and how many items each estimate source gave it."""
+
+    amounts: list[int] = field(default_factory=lambda: [0] * 5)  # hours, gpu hours, cost, on-demand, disk
+    sources: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def items(self) -> int:
+        return sum(self.sources.values())
+
+    def cost_row(self, key: str) -> CostRow:
+        """The group as the core's report row."""
+        hours, gpu_hours, cost, on_demand, disk = self.amounts
+        sources = {s for s, n in self.sources.items() if n}
+        return CostRow(key, hours, gpu_hours, cost, on_demand, disk, self.items,
+                       any("estimate" in s for s in sources), sources)
 
 
-WHOLE_DAYS = "(e - midnight - last) / {day}"
-# A whole UTC day rounds to nothing: 24 hours exactly (24,000,000 micro-hours) at 24 times the price.
-WHOLE_DAY = ("24000000", "24000000 * gpus", "24 * price", "24 * od", "CASE WHEN disk THEN 24 * price ELSE 0 END")
+Sums = dict[str, Group]  # group key (a UTC day "YYYY-MM-DD" for the by-day grouping) -> amounts
 
 
-def _sql(by: str) -> str:
-    """One pass over the table: per (group, source, first piece's day, whole days), the first
-    pieces' amounts, one whole day's amounts and the last pieces' amounts. The whole days follow
-    the first piece's day and the last piece follows them, so Python places each on its day."""
-    day = str(MS_PER_DAY)
-    whole = WHOLE_DAYS.format(day=day)
-    parts = _amounts("first").split(", ") + list(WHOLE_DAY) + _amounts("last").split(", ")
-    sums = ", ".join(f"SUM({x})" for x in parts)
-    return (CLIPPED.format(group=GROUP_SQL[by], day=day)
-            + f"SELECT grp, source, s / {day}, {whole}, {sums}, COUNT(*), SUM(last > 0)"
-            + f" FROM iv GROUP BY grp, source, s / {day}, {whole}")
+def _add_sum(into: Sums, key: str, s: GroupSum) -> None:
+    g = into.setdefault(key, Group())
+    for i, a in enumerate((s.hours, s.gpu_hours, s.cost, s.on_demand, s.disk)):
+        g.amounts[i] += a
+    g.sources[s.source] = g.sources.get(s.source, 0) + s.items
 
 
-Sums = dict[Any, tuple[list[int], set[str]]]  # key -> (hours, gpu hours, cost, on-demand, disk, items), sources
+def _add_rows(into: Sums, rows: Iterable[CostRow], sign: int = 1, items: bool = True) -> None:
+    """Add (or with `sign` -1 take away) the core's rows; `items` False leaves the counts alone."""
+    for r in rows:
+        (source,) = r.estimate_sources  # grouped one source at a time, see _grouped
+        g = into.setdefault(r.key, Group())
+        for i, a in enumerate((r.hours_micro, r.gpu_hours_micro, r.cost_micro, r.on_demand_micro,
+                               r.disk_cost_micro)):
+            g.amounts[i] += sign * a
+        if items:
+            g.sources[source] = g.sources.get(source, 0) + sign * r.items
 
 
-def _params(since: float, now: float) -> dict[str, float]:
-    return {"since": round(since * 1000), "now": round(now * 1000), "since_s": since, "now_s": now}
+def _grouped(intervals: list[UsageInterval], by: str, *, now: float, since: float) -> list[CostRow]:
+    """The core's rows for `intervals` in [since, now), grouped by `by` and by source."""
+    per_source: dict[str, list[UsageInterval]] = {}
+    for iv in intervals:
+        per_source.setdefault(iv.estimate_source, []).append(iv)
+    rows: list[CostRow] = []
+    for ivs in per_source.values():
+        rows += group_items(line_items(ivs, now=now, since=since), by)
+    return rows
 
 
-def summed(store: Store, since: float, now: float, by: str) -> tuple[Sums, Sums]:
-    """Amounts in micro-units of the pieces in [since, now): per group (`by`; unused for "day")
-    and per UTC day index, each with the estimate sources behind them."""
-    groups: Sums = {}
-    days: Sums = {}
+def _read(store: Store, where: str, args: tuple[float, ...], index: str) -> list[UsageInterval]:
+    spot = COLUMNS.index("spot")
+    cur = store.db.conn.execute(
+        f"SELECT {', '.join(COLUMNS)} FROM usage_intervals INDEXED BY {index} WHERE {where}", args)
+    return [UsageInterval.trusted((*r[:spot], r[spot] == 1, *r[spot + 1:])) for r in cur]
 
-    def add(into: Sums, key: object, amounts: list[int], items: int, source: str) -> None:
-        sums, sources = into.setdefault(key, ([0] * 6, set()))
-        for i, a in enumerate(amounts):
-            sums[i] += a
-        sums[5] += items
-        sources.add(source)
 
-    for grp, source, first_day, whole, *rest in store.db.conn.execute(_sql(by), _params(since, now)):
-        v = [int(a or 0) for a in rest]
-        first, per_day, last, n, with_last = v[0:5], v[5:10], v[10:15], v[15], v[16]
-        add(days, first_day, first, n, source)
-        if by != "day":
-            whole_sum = [a * whole for a in per_day]
-            add(groups, grp, [f + w + la for f, w, la in zip(first, whole_sum, last)], n, source)
-        for d in range(first_day + 1, first_day + 1 + whole):
-            add(days, d, per_day, n, source)
-        if with_last:
-            add(days, first_day + 1 + whole, last, with_last, source)
-    return groups, days
+def window_sums(store: Store, since: float, now: float, groupings: Iterable[str]) -> dict[str, Sums]:
+    """Amounts of every interval's part in [since, now) for each grouping, as the core's report has them.
+
+    Groups whose items all cancel out (a closed interval taken back) are left out.
+    """
+    since_ms, now_ms = to_ms(since), to_ms(now)
+    midnight = since_ms - since_ms % MS_PER_DAY + MS_PER_DAY  # the store's sums count from here
+    cut = midnight / 1000
+    first_day = midnight // MS_PER_DAY
+    # Closed after `now` (a clock stepped back): the store summed them to their end, not to now.
+    late = [iv for iv in _read(store, "ended_at IS NOT NULL AND ended_at > ?", (now - SLACK_S,), "usage_ended")
+            if to_ms(iv.ended_at or 0) > now_ms]
+    live = _read(store, "ended_at IS NULL", (), "usage_still_open") + late
+    past = max((iv.ended_at or 0 for iv in late), default=now) + 1  # a `now` after every late end
+    late_from_cut = [iv for iv in late if to_ms(iv.started_at) >= midnight]  # their start was counted
+    late_before_cut = [iv for iv in late if to_ms(iv.started_at) < midnight]
+    out: dict[str, Sums] = {}
+    for by in groupings:
+        sums: Sums = {}
+        if by == "day":
+            for day, s in store.usage_daily_sums(first_day):
+                _add_sum(sums, day_of(day * MS_PER_DAY), s)
+        else:
+            for s in store.usage_group_sums(by, first_day):
+                _add_sum(sums, s.key, s)
+        for s in store.usage_part_sums(by, since_ms, min(midnight, now_ms), now_ms):
+            _add_sum(sums, day_of(since_ms) if by == "day" else s.key, s)
+        _add_rows(sums, _grouped(live, by, now=now, since=since))
+        _add_rows(sums, _grouped(late_from_cut, by, now=past, since=cut), -1)
+        # By day, items are pieces and the store counted each of theirs; otherwise it counted starts.
+        _add_rows(sums, _grouped(late_before_cut, by, now=past, since=cut), -1, items=by == "day")
+        out[by] = {k: g for k, g in sums.items() if g.items}
+    return out
 
 
 def open_spend_micro(store: Store, now: float) -> int:
@@ -129,5 +133,5 @@ def open_spend_micro(store: Store, now: float) -> int:
 
 def autostop_nodes_clause() -> str:
     """Intervals of nodes that autostopped: only they matter to the autostop savings."""
-    return ("(cluster, node) IN (SELECT cluster, node FROM usage_intervals WHERE end_reason = 'autostop'"
-            " AND ended_at IS NOT NULL)")
+    return ("(cluster, node) IN (SELECT cluster, node FROM usage_intervals INDEXED BY usage_autostop"
+            " WHERE end_reason = 'autostop' AND ended_at IS NOT NULL)")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from textual import events
+from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -22,16 +23,31 @@ class CostsView(TableView):
     COLUMNS = model.COST_COLUMNS
     SORT_COLUMN = 3
     REVERSE = True
+    # The chart keeps its own width; the figures beside it (narrow terminals) take the rest.
+    DEFAULT_CSS = """
+    CostsView #cost-band {
+        height: auto;
+    }
+    CostsView #cost-chart {
+        width: auto;
+    }
+    CostsView #cost-beside {
+        width: 1fr;
+    }
+    """
 
     def __init__(self, ctx: DashboardContext) -> None:
         super().__init__(ctx)
         self.cost_by = "cluster"
         self.cost_view: costs.CostView | None = None
+        # The chart, and at narrow widths the figures beside it (costs.CostView.header).
+        self.chart = Static("", id="cost-chart", markup=False)
+        self.beside = Static("", id="cost-beside", classes="hint", markup=False)
 
     def above(self) -> Iterable[Widget]:
         yield Static("", id="cost-title", classes="hint", markup=False)
         yield Static("", id="cost-figures", classes="hint", markup=False)
-        yield Static("", id="cost-chart", markup=False)
+        yield Horizontal(self.chart, self.beside, id="cost-band")
 
     def show(self, rows: dict[str, model.Row], snap: Snapshot) -> None:
         if snap.cost_view is None or snap.cost_view.by != self.cost_by:
@@ -49,9 +65,11 @@ class CostsView(TableView):
             return
         width = max(self.size.width - PADDING, 0)
         self.table.relabel(0, costs.GROUP_LABELS[cv.by])
-        self.hints["cost-title"].update(cv.title_lines(width))
-        self.hints["cost-figures"].update(cv.figures(width))
-        self.hints["cost-chart"].update(cv.chart(width=width))
+        texts = cv.header(width)
+        for widget, text in zip((self.hints["cost-title"], self.hints["cost-figures"], self.chart, self.beside),
+                                texts, strict=True):
+            widget.update(text)
+            widget.display = bool(text)
 
     def on_mount(self) -> None:
         self.lay_out_header()
