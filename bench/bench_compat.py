@@ -187,7 +187,7 @@ def load_and_plan(path: Path, text: str | None = None) -> tuple[str, str, float]
     try:
         pipe = load_pipeline(path) if text is None else load_pipeline_text(text, str(path))
         for task in pipe.tasks:
-            envs = {k: "x" for k in task.missing_envs()}  # as --env would give them
+            envs = dict.fromkeys(task.missing_envs(), "x")  # as --env would give them
             task.envs.update({k: v for k, v in envs.items() if k in task.envs})
             p = plan(task.resources, ordered=task.resources_ordered, num_nodes=task.num_nodes,
                      enabled_clouds=("aws", "gcp", "local"), limit=None)
