@@ -7,7 +7,8 @@ YAMLs. Each file is classified from its raw YAML, independently of skytui's load
 
 - not a task: a YAML file that is no SkyPilot task (Kubernetes manifests, configs, ...);
 - out of scope: uses a feature skytui leaves out on purpose (SkyServe, pools, Kubernetes,
-  other clouds, TPUs, parallel job groups, SkyPilot volumes, legacy inputs/outputs);
+  other clouds, including a bucket in another cloud's object store such as `store: nebius`
+  or `r2://`, TPUs, parallel job groups, SkyPilot volumes, legacy inputs/outputs);
 - in scope: everything else; "storage" marks files with storage mounts (mapping-form
   file_mounts), a feature that lands separately.
 
@@ -23,6 +24,7 @@ naming the feature), crashes, and the median load + plan time. No SkyPilot file 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -48,6 +50,13 @@ FEATURE_WORDS = {
     "inputs/outputs": "inputs", "job group": "job group", "Kubernetes": "kubernetes",
     "other cloud": "aws, gcp and local", "TPU": "tpu",
 }
+
+# Other clouds' object stores, as SkyPilot names them in `store:` and as bucket URL schemes
+# (Azure's URLs are https://ACCOUNT.blob.core.windows.net/...).
+OTHER_STORES = {"azure", "r2", "ibm", "oci", "nebius", "coreweave", "cos", "cw"}
+OTHER_SCHEMES = {"r2", "cos", "oci", "nebius", "cw"}
+_ENV_REF = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_AZURE_URL = re.compile(r"https://[a-z0-9]+\.blob\.core\.windows\.net(/|$)", re.IGNORECASE)
 
 
 def task_files(folder: Path) -> list[Path]:
@@ -102,6 +111,30 @@ def _alt_reason(alt: dict[str, Any]) -> str | None:
     return None
 
 
+def _other_cloud_store(doc: dict[str, Any]) -> bool:
+    """Whether a storage mount needs another cloud's object store (after the file's envs)."""
+    envs = doc.get("envs") if isinstance(doc.get("envs"), dict) else {}
+
+    def sub(v: Any) -> str:
+        return _ENV_REF.sub(lambda m: str(envs.get(m.group(1) or m.group(2), m.group(0))), str(v))
+
+    def other_url(v: Any) -> bool:
+        text = sub(v).strip()
+        return text.split("://")[0].lower() in OTHER_SCHEMES or bool(_AZURE_URL.match(text))
+
+    mounts = doc.get("file_mounts")
+    for v in (mounts.values() if isinstance(mounts, dict) else ()):
+        if isinstance(v, str) and other_url(v):
+            return True
+        if isinstance(v, dict):
+            if sub(v.get("store") or "").lower() in OTHER_STORES:
+                return True
+            src = v.get("source")
+            if any(other_url(x) for x in (src if isinstance(src, list) else [src]) if x):
+                return True
+    return False
+
+
 def out_of_scope(docs: list[Any]) -> set[str]:
     reasons: set[str] = set()
     if len(docs) > 1 and set(docs[0]) & (HEADER_KEYS - {"name"}):
@@ -111,6 +144,8 @@ def out_of_scope(docs: list[Any]) -> set[str]:
                             ("inputs", "inputs/outputs"), ("outputs", "inputs/outputs")):
             if key in d:
                 reasons.add(reason)
+        if _other_cloud_store(d):
+            reasons.add("other cloud")
         res = d.get("resources")
         if isinstance(res, dict) and "volumes" in res:
             reasons.add("volumes")
@@ -152,7 +187,7 @@ def load_and_plan(path: Path, text: str | None = None) -> tuple[str, str, float]
     try:
         pipe = load_pipeline(path) if text is None else load_pipeline_text(text, str(path))
         for task in pipe.tasks:
-            envs = {k: "x" for k in task.missing_envs()}  # as --env would give them
+            envs = dict.fromkeys(task.missing_envs(), "x")  # as --env would give them
             task.envs.update({k: v for k, v in envs.items() if k in task.envs})
             p = plan(task.resources, ordered=task.resources_ordered, num_nodes=task.num_nodes,
                      enabled_clouds=("aws", "gcp", "local"), limit=None)

@@ -230,7 +230,8 @@ def test_extra_source_rows_are_whole_and_consistent() -> None:
     rows = build.read_extra_aws()
     types = {r["InstanceType"] for r in rows}
     assert types >= {"inf1.xlarge", "inf1.24xlarge", "inf2.xlarge", "inf2.48xlarge",
-                     "trn1.2xlarge", "trn1n.32xlarge", "m5.large", "m5.2xlarge", "m5.8xlarge"}
+                     "trn1.2xlarge", "trn1n.32xlarge", "m5.large", "m5.2xlarge", "m5.8xlarge",
+                     "t2.small"}
     keys = [(r["InstanceType"], r["AvailabilityZone"]) for r in rows]
     assert len(keys) == len(set(keys))
     for r in rows:  # four trn1.32xlarge rows have no on-demand price upstream

@@ -83,15 +83,20 @@ def test_mounts_survive_the_stored_form_of_a_managed_job() -> None:
 
 
 @pytest.mark.parametrize(("entry", "where", "problem"), [
-    ("~/d: r2://bucket/x", "2:8: file_mounts.~/d", "unknown bucket scheme 'r2://'"),
-    ("~/d: https://acct.blob.core.windows.net/c", "2:8: file_mounts.~/d", "unknown bucket scheme 'https://'"),
+    ("~/d: r2://bucket/x", "2:8: file_mounts.~/d", "r2:// is another cloud's object store (skytui runs on "
+     "AWS, GCP and local); copy the data to an s3 or gcs bucket, or run this task with SkyPilot"),
+    ("~/d: {source: nebius://ckpt}", "2:17: file_mounts.~/d.source", "nebius:// is another cloud's object store"),
+    ("~/d: https://acct.blob.core.windows.net/c", "2:8: file_mounts.~/d", "Azure Blob Storage is another cloud's"),
+    ("~/d: https://example.com/c", "2:8: file_mounts.~/d", "unknown bucket scheme 'https://'"),
     ("~/d: local://bkt/../x", "2:8: file_mounts.~/d", "the path '../x' inside a local bucket"),
     ("~/d: local://bkt/a/./b", "2:8: file_mounts.~/d", "has an empty, '.' or '..' part"),
     ("~/d: {source: local://bkt//etc/passwd}", "2:17: file_mounts.~/d.source", "inside a local bucket"),
     ("~/d: {source: 'local://bkt/a\\\\..\\\\b'}", "2:17: file_mounts.~/d.source", "backslash"),
     ("~/d: {name: bkt, _bucket_sub_path: ../up}", "2:38: file_mounts.~/d._bucket_sub_path", "'..' part"),
     ("~/d: {name: bkt, mode: SYNC}", "2:26: file_mounts.~/d.mode", "unknown mode 'SYNC'; use MOUNT, COPY or MOUNT_CACHED"),
-    ("~/d: {name: bkt, store: azure}", "2:27: file_mounts.~/d.store", "skytui does not mount azure buckets"),
+    ("~/d: {name: bkt, store: azure}", "2:27: file_mounts.~/d.store", "store 'azure' is another cloud's object store"),
+    ("~/d: {name: bkt, store: nebius}", "2:27: file_mounts.~/d.store", "store 'nebius' is another cloud's object "
+     "store (skytui runs on AWS, GCP and local); copy the data to an s3 or gcs bucket, or run this task with SkyPilot"),
     ("~/d: {name: bkt, store: dropbox}", "2:27: file_mounts.~/d.store", "unknown store 'dropbox'"),
     ("~/d: {mode: MOUNT}", "2:8: file_mounts.~/d", "needs a name"),
     ("~/d: {name: Bad_Name!}", "2:15: file_mounts.~/d.name", "invalid bucket name 'Bad_Name!'"),
@@ -140,14 +145,15 @@ def test_local_paths_cannot_leave_their_bucket(sandbox: Path) -> None:
 
 
 def test_a_bucket_whose_cloud_has_nothing_that_fits_says_so() -> None:
-    """SkyPilot's airflow example: one vCPU (only the local cloud has that) and an S3 bucket."""
-    task = _load("resources:\n  cpus: 1\nfile_mounts:\n  /data: {name: demo-bkt, store: s3}\n"
+    """SkyPilot's airflow example on GCP: one vCPU (AWS t2.small and the local cloud have that,
+    GCP does not) and a GCS bucket."""
+    task = _load("resources:\n  cpus: 1\nfile_mounts:\n  /data: {name: demo-bkt, store: gcs}\n"
                  "run: 'true'\n")
     with pytest.raises(TaskError) as err:
         make_plan(Core(Config(clouds=("aws", "gcp", "local"))), task)
     assert str(err.value) == (
-        "t.yaml:4:10: file_mounts./data: s3://demo-bkt needs AWS nodes, but no AWS offering has "
-        "what the task asks (only local-cloud ones do); ask for resources that cloud offers "
+        "t.yaml:4:10: file_mounts./data: gs://demo-bkt needs GCP nodes, but no GCP offering has "
+        "what the task asks (only AWS and local-cloud ones do); ask for resources that cloud offers "
         "(e.g. cpus: 2+; see `skytui show-gpus`), or use a bucket of the cloud that has them")
 
 

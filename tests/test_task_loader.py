@@ -373,7 +373,7 @@ def test_yaml_syntax_error_points_at_the_problem() -> None:
     ("run: {a: 1}\n", "run", "expected a shell script, got a mapping"),
     ("envs: [A]\n", "envs", "expected a mapping"),
     ("envs:\n  A: [1, 2]\n", "envs.A", "expected a value, got a list"),
-    ("file_mounts:\n  /data: {source: r2://xyz}\n", "file_mounts./data.source", "unknown bucket scheme"),
+    ("file_mounts:\n  /data: {source: r2://xyz}\n", "file_mounts./data.source", "another cloud's object store"),
     ("file_mounts:\n  /data:\n", "file_mounts./data", "expected a local path"),
     ("resources: [A100]\n", "resources", "expected a mapping"),
     ("resources:\n  cpus: -2\n", "resources.cpus", "must be more than 0"),

@@ -2,7 +2,7 @@
 
 Run: `python -m skytui.catalog.build /path/to/raw/catalog` (the folder holding the
 SkyPilot-catalog snapshots `aws_vms.csv` and `gcp_vms.csv`). The AWS rows kept in the
-project under `skytui/catalog/extra/` (Inferentia, Trainium and m5 types; its SOURCE.md) are
+project under `skytui/catalog/extra/` (Inferentia, Trainium, m5 and t2.small types; its SOURCE.md) are
 folded in too. Writes `skytui/catalog/data/{aws,gcp}.csv` and the sidecar `data/SOURCE.md`.
 """
 
@@ -221,7 +221,7 @@ SIDECAR = """\
   AWS `catalogs/v8/aws/vms.csv` at commit 00148f2af3672e2229b4f7bf8157d5a3f36e3c35;
   GCP `catalogs/v8/gcp/vms.csv` at commit 006059e0f18acb1341e22a27751e9f80df6ba92f.
   Only GPU families and a few CPU types were kept in the raw snapshot (see below).
-  More rows of the same AWS file (Inferentia inf1/inf2, Trainium trn1/trn1n, CPU m5 types) are kept in the
+  More rows of the same AWS file (Inferentia inf1/inf2, Trainium trn1/trn1n, CPU m5 and t2.small types) are kept in the
   project under `skytui/catalog/extra/` (see its SOURCE.md) and folded in by the build.
 - Date the prices refer to: unknown (the source files carry no date).
 - Built: {built} by `python -m skytui.catalog.build <raw folder>` (skytui/catalog/build.py).

@@ -5,6 +5,9 @@ Rules a user relies on:
   with at least DEFAULT_MIN_CPUS vCPUs (the cheapest such node wins). With cpus or
   memory but no accelerators, only CPU-only offerings are considered; a pinned
   instance type is taken as it is, accelerators or not.
+- Burstable types (AWS t2.*: a fraction of a vCPU once their CPU credits are spent, 2 GiB)
+  go only to a request for exactly their vCPU count (`cpus: 1`) or for the type by name;
+  an at-least request (`cpus: 1+`) gets a node that keeps its full vCPUs.
 - Accelerator alternatives are any-of: name and count must match exactly (a fractional
   count such as T4:0.5 needs one whole GPU, shared); a list of them is a preference
   order, like `ordered`.
@@ -32,6 +35,10 @@ from skytui.task.spec import Resources
 KNOWN_CLOUDS = ("aws", "gcp", "local")
 NOT_ENABLED = "not enabled: run `skytui check`"
 DEFAULT_MIN_CPUS = 2.0
+# Burstable instance types: cheapest per vCPU on paper, but throttled to a fraction of a
+# vCPU once their CPU credits run out, and small in memory. SkyPilot never picks them for a
+# cpus request either; here they are kept for the tasks that ask their exact size.
+BURSTABLE_PREFIXES = ("t2.",)
 _MEM_TOLERANCE_GIB = 0.01  # catalog memory sizes are rounded to two decimals
 
 
@@ -122,6 +129,7 @@ def _what_check(r: Resources) -> Check:
     cpu_only = not r.accelerators and not r.instance_type
     if cpu_only and r.cpus is None:
         min_cpus, cpus_at_least = DEFAULT_MIN_CPUS, True
+    skip_burstable = cpus_at_least and not r.instance_type
 
     def check(o: Offering) -> bool:
         if r.instance_type and o.instance_type != r.instance_type:
@@ -134,6 +142,8 @@ def _what_check(r: Resources) -> Check:
             return False
         if min_cpus is not None and (
                 o.vcpus < min_cpus if cpus_at_least else o.vcpus != min_cpus):
+            return False
+        if skip_burstable and o.instance_type.startswith(BURSTABLE_PREFIXES):
             return False
         if r.memory is not None:
             if r.memory_at_least:

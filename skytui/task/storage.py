@@ -34,6 +34,13 @@ STORES = ("s3", "gcs", "local")
 MODES = ("MOUNT", "COPY", "MOUNT_CACHED")
 # Stores SkyPilot knows that skytui does not mount: refused by name, never "unknown".
 OTHER_STORES = ("azure", "r2", "ibm", "oci", "nebius", "coreweave", "cos", "cw")
+# Their URL schemes (Azure's are https://ACCOUNT.blob.core.windows.net/...). These are other
+# clouds' object stores, and skytui runs on AWS, GCP and local only: see OTHER_CLOUD_STORE.
+OTHER_SCHEMES = ("r2", "cos", "oci", "nebius", "cw")
+_AZURE_BLOB = re.compile(r"[a-z0-9]+\.blob\.core\.windows\.net(/.*)?", re.IGNORECASE | re.DOTALL)
+# Problem and fix (';'-joined) for a bucket in another cloud's object store.
+OTHER_CLOUD_STORE = ("{what} is another cloud's object store (skytui runs on AWS, GCP and local); "
+                     "copy the data to an s3 or gcs bucket, or run this task with SkyPilot")
 FIELDS = ("name", "source", "store", "mode", "persistent", "config", "_bucket_sub_path")
 _INTERNAL = ("_is_sky_managed", "_force_delete")
 
@@ -89,6 +96,10 @@ def parse_bucket_url(text: str) -> BucketURL:
     if m is None:
         raise ValueError(f"{text!r} is not a bucket URL; write s3://BUCKET/path, gs://... or local://...")
     scheme, rest = m.group(1).lower(), m.group(2)
+    if scheme in OTHER_SCHEMES:
+        raise ValueError(OTHER_CLOUD_STORE.format(what=f"{scheme}://"))
+    if scheme == "https" and _AZURE_BLOB.fullmatch(rest):
+        raise ValueError(OTHER_CLOUD_STORE.format(what="Azure Blob Storage"))
     if scheme not in SCHEMES:
         raise ValueError(f"unknown bucket scheme '{scheme}://'; skytui mounts s3://, gs:// and "
                          "local:// buckets")
@@ -297,9 +308,10 @@ def _store(r: Reader, fields: dict[str, Node], where: str) -> str | None:
     store = text.lower()
     if store in STORES:
         return store
-    problem = (f"skytui does not mount {text} buckets" if store in OTHER_STORES
-               else f"unknown store {text!r}")
-    raise r.fail(fields["store"], f"{where}.store", problem, "use s3, gcs or local")
+    if store in OTHER_STORES:
+        problem, _, fix = OTHER_CLOUD_STORE.format(what=f"store {text!r}").partition("; ")
+        raise r.fail(fields["store"], f"{where}.store", problem, fix)
+    raise r.fail(fields["store"], f"{where}.store", f"unknown store {text!r}", "use s3, gcs or local")
 
 
 def _url(r: Reader, node: Node, where: str, text: str) -> BucketURL:

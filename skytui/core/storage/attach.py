@@ -93,10 +93,12 @@ def restrict_plan(task: Task, p: Plan) -> Plan:
         cloud = offered[0] if offered else "local"
         bad = next((m for m in mounts if cloud not in clouds_for(m)), mounts[0])
         pinned = any(r.cloud for r in task.resources)  # then the cloud asked is the reason
-        if bad.store and len(offered) == 1 and not pinned:  # its cloud has nothing that fits
+        if bad.store and offered and not clouds_for(bad) & set(offered) and not pinned:
+            # its cloud has nothing that fits (other clouds do)
             words = {"local": "local-cloud", "aws": "AWS", "gcp": "GCP"}
+            only = " and ".join(words.get(c, c) for c in offered)
             raise _fail(task, bad, f"{bad.url()} needs {_needs(bad)} nodes, but no {_needs(bad)} "
-                        f"offering has what the task asks (only {words[cloud]} ones do)",
+                        f"offering has what the task asks (only {only} ones do)",
                         "ask for resources that cloud offers (e.g. cpus: 2+; see `skytui "
                         "show-gpus`), or use a bucket of the cloud that has them")
         problem, fix = _why_not(bad, cloud)
