@@ -153,9 +153,8 @@ def out_of_scope(docs: list[Any]) -> set[str]:
             why = [_alt_reason(a) for a in _alternatives(res)]
             if why and all(why):
                 reasons.update(w for w in why if w)
-        cfg = d.get("config")
-        if isinstance(cfg, dict) and cfg and set(cfg) <= {"kubernetes"}:
-            reasons.add("Kubernetes")
+        # A task's `config.kubernetes` (pod specs) applies only when SkyPilot runs it on
+        # Kubernetes; on AWS and GCP SkyPilot ignores it, so it does not make a task Kubernetes's.
     return reasons
 
 

@@ -293,12 +293,19 @@ def test_a_job_group_is_refused_in_one_line() -> None:
     ("resources:\n  accelerators: tpu-v5e-8\n", "TPUs are not supported"),
     ("resources:\n  accelerators: tpu-v2-8\n  accelerator_args: {runtime_version: x}\n",
      "TPUs are not supported"),
-    ("config:\n  kubernetes: {pod_config: {}}\nrun: x\n", "skytui does not run on Kubernetes"),
     ("file_mounts:\n  /x: 3\nresources:\n  infra: oci\n", "not oci"),
 ])
 def test_out_of_scope_features_are_refused_in_one_line(text: str, says: str) -> None:
     msg = str(error(text))
     assert says in msg and "\n" not in msg and "unknown field" not in msg
+
+
+def test_kubernetes_settings_in_config_are_noted_as_kubernetes_only() -> None:
+    """SkyPilot applies `config.kubernetes` only on Kubernetes: on AWS/GCP the task runs as written."""
+    task = load("resources:\n  accelerators: {H100: 1, H200: 1}\nconfig:\n  kubernetes:\n"
+                "    pod_config: {spec: {containers: [{securityContext: {runAsUser: 0}}]}}\nrun: x\n")
+    assert task.notes == ("t.yaml:4:3: left out config.kubernetes: it applies only on Kubernetes, "
+                          "where skytui does not run tasks",)
 
 
 def test_other_skypilot_settings_in_config_are_noted_not_applied() -> None:

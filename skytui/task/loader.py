@@ -8,7 +8,7 @@ from pathlib import Path
 from skytui.errors import TaskError
 from skytui.task import compat
 from skytui.task.envsub import REFERENCE, Clash, fill_node
-from skytui.task.fields import ENV_NAME, OutOfReach, Reader
+from skytui.task.fields import ENV_NAME, Reader
 from skytui.task.resources import RESOURCE_FIELDS, resolve_resources
 from skytui.task.spec import GitWorkdir, Task
 from skytui.task.storage import StorageMount, is_bucket_url, read_mapping_mount, read_url_mount
@@ -195,16 +195,18 @@ def _load(root: Node | None, source: str, env_overrides: dict[str, str],
 
 
 def _config(r: Reader, node: Node) -> list[str]:
-    """SkyPilot settings inside a task: Kubernetes ones refuse it, others are noted, unused."""
+    """SkyPilot settings inside a task: noted and left out. `config.kubernetes` (pod specs and
+    the like) applies only when SkyPilot runs the task on Kubernetes, which skytui does not;
+    SkyPilot itself ignores it on AWS and GCP, so the task runs as it would there."""
     if _is_null(node):
         return []
     fields = r.mapping(node, "config")
-    if "kubernetes" in fields and set(fields) <= {"kubernetes"}:
-        raise OutOfReach(*compat.cloud_refusal("kubernetes"), file=r.source,
-                         line=node.keys["kubernetes"].line, col=node.keys["kubernetes"].col,
-                         field="config")
-    return [f"{r.source}:{node.keys[k].line}:{node.keys[k].col}: left out config.{k}: "
-            "skytui does not apply SkyPilot settings given in a task" for k in fields]
+    notes = []
+    for k in fields:
+        why = ("it applies only on Kubernetes, where skytui does not run tasks" if k == "kubernetes"
+               else "skytui does not apply SkyPilot settings given in a task")
+        notes.append(f"{r.source}:{node.keys[k].line}:{node.keys[k].col}: left out config.{k}: {why}")
+    return notes
 
 
 def _workdir(r: Reader, node: Node, task: Task) -> None:
