@@ -8,14 +8,13 @@ export of 100,000 intervals builds no per-row object besides the line itself.
 Shaped for speed (docs/performance.md, "Cost CSV export in one process"): each offer (the
 nine fields that repeat for every interval of one type) gets its own `%`-template once,
 with its text and quoting already in it, so a usual row is one `%` of its template over
-the row's own fields. Times come from tables (days by number, "HH:MM:SS" by second of
-day), catalog prices and names are converted once each.
+the row's own fields. Times come from tables (days by number, "HH:MM:" by minute of the
+day, seconds, milliseconds); catalog prices and names are converted once each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import product
 from typing import Any
 
 from skytui.core.costs.accounting import pieces, price_span
@@ -40,19 +39,14 @@ NULL_AS_EMPTY = ("job_id", "attempt")
 # fmt_micro prints; OR-ing the (non-negative) amounts tests them all at once.
 _FAST_LIMIT = 2**49
 _TWO_HOURS_MS = 2 * MS_PER_HOUR
+# An ISO time is glued from tables ("HH:MM:" by minute of the day, "SS", ".mmmZ"): about
+# 3x faster than %02d formatting. (A table of all 86,400 "HH:MM:SS" costs as much to build
+# as it saves on 100,000 rows.)
+_HOUR_MINUTE = tuple(f"{m // 60:02d}:{m % 60:02d}:" for m in range(1440))
+_SECOND = tuple(f"{s:02d}" for s in range(60))
 _MILLIS_Z = ("Z",) + tuple(f".{ms:03d}Z" for ms in range(1, 1000))
-_CLOCK: list[str] = []  # "HH:MM:SS" by second of the day, made on first use (86,400 strings)
 
 Window = tuple[int, int, int]
-
-
-def _clock() -> list[str]:
-    if not _CLOCK:
-        _CLOCK.extend(
-            hm + s for hm, s in product([f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)],
-                                        [f"{s:02d}" for s in range(60)])
-        )
-    return _CLOCK
 
 
 def item_rows(intervals: Iterable[UsageInterval]) -> Iterator[tuple[Any, ...]]:
@@ -81,7 +75,7 @@ def _offer(
     # start, end, cluster, node, job, attempt, user, head, price, on-demand price, tail,
     # hours, GPU hours (a constant without GPUs), cost, on-demand cost, savings, end reason
     template = (
-        "%s%s%s,%s%s%s,%s,%s,%s,%s,%s," + head.replace("%", "%%") + ",%s,%s," + tail.replace("%", "%%")
+        "%s%s%s%s,%s%s%s%s,%s,%s,%s,%s,%s," + head.replace("%", "%%") + ",%s,%s," + tail.replace("%", "%%")
         + (",%.6f,%.6f," if gpus else ",%.6f,0.000000,") + "%.6f,%.6f,%.6f,%s"
     )
     return template, head, tail, gpus
@@ -102,7 +96,7 @@ def csv_lines(
     prices: dict[float, tuple[int, str]] = {}  # catalog prices repeat: convert each once
     quoted: dict[str, str] = {}  # names and end reasons repeat too: quote each once
     days: dict[int, str] = {}  # "2026-11-01T" by day number
-    clock, millis_z = _clock(), _MILLIS_Z
+    hour_minute, second, millis_z = _HOUR_MINUTE, _SECOND, _MILLIS_Z
     for (
         started, ended, cluster, node, job, attempt, user, price_f, od_f, reason,
         cloud, region, zone, itype, acc, count, spot, kind, source,
@@ -174,14 +168,16 @@ def csv_lines(
             b_day_t = days[b_day] = day_of(end) + "T"
         if gpus:
             yield offer[0] % (
-                a_day_t, clock[a_s], millis_z[a_ms], b_day_t, clock[b_s], millis_z[b_ms],
+                a_day_t, hour_minute[a_s // 60], second[a_s % 60], millis_z[a_ms],
+                b_day_t, hour_minute[b_s // 60], second[b_s % 60], millis_z[b_ms],
                 cluster_q, node, job, attempt, user_q, price[1], od_price[1],
                 hours / MICRO, hours * gpus / MICRO, cost / MICRO, on_demand / MICRO, (on_demand - cost) / MICRO,
                 reason_q if end == end_ms else "",
             )  # fmt: skip
         else:
             yield offer[0] % (
-                a_day_t, clock[a_s], millis_z[a_ms], b_day_t, clock[b_s], millis_z[b_ms],
+                a_day_t, hour_minute[a_s // 60], second[a_s % 60], millis_z[a_ms],
+                b_day_t, hour_minute[b_s // 60], second[b_s % 60], millis_z[b_ms],
                 cluster_q, node, job, attempt, user_q, price[1], od_price[1],
                 hours / MICRO, cost / MICRO, on_demand / MICRO, (on_demand - cost) / MICRO,
                 reason_q if end == end_ms else "",
