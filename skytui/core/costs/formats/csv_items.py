@@ -22,11 +22,11 @@ from skytui.core.costs.formats.common import ITEM_COLUMNS, cell
 from skytui.core.costs.model import COMPUTE, UsageInterval
 from skytui.core.costs.units import MICRO, MS_PER_DAY, MS_PER_HOUR, day_of, fmt_micro, iso_z
 
-__all__ = ["ITEM_COLUMNS", "ROW_FIELDS", "csv_lines", "item_rows"]
+__all__ = ["ITEM_COLUMNS", "NULL_AS_EMPTY", "ROW_FIELDS", "csv_lines", "item_rows"]
 
-# The order `csv_lines` reads: the row's own fields first, then the offer's nine, so the
-# offer is one slice-free tuple of locals. `job_id` and `attempt` are "" when absent (the
-# export's SQL says `ifnull(job_id, '')`), which `%s` prints as the empty field.
+# The order `csv_lines` reads: the row's own fields first, then the offer's nine (its key).
+# `job_id` and `attempt` are "" when absent (the export's SQL selects `ifnull(job_id, '')`),
+# which `%s` prints as the empty field.
 ROW_FIELDS = (
     "started_at", "ended_at", "cluster", "node", "job_id", "attempt", "user", "price_per_hour",
     "on_demand_price_per_hour", "end_reason",
