@@ -17,9 +17,12 @@ from __future__ import annotations
 import gc
 
 from skytui.core.costs.accounting import window_ms
-from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, csv_lines
-from skytui.core.costs.from_store import check_rows, raw_rows
+from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, NULL_AS_EMPTY, ROW_FIELDS, csv_lines
+from skytui.core.costs.from_store import check_rows, window_clause
 from skytui.store import Store
+
+# The columns in the order csv_lines reads them; absent job ids and attempts come as "".
+_SELECT = ", ".join(f"ifnull({name}, '')" if name in NULL_AS_EMPTY else name for name in ROW_FIELDS)
 
 
 def csv_report(
@@ -33,11 +36,13 @@ def csv_report(
     conn = store.db.conn
     header = (",".join(ITEM_COLUMNS) + "\n").encode()
     check_rows(conn, store.db.path, since, until)  # one bad row refuses the whole export, up front
+    clause, args = window_clause(since, until)
+    rows = conn.execute(f"SELECT {_SELECT} FROM usage_intervals{clause} ORDER BY id", args)
+    rows.row_factory = None
     collecting = gc.isenabled()
     gc.disable()  # the loop makes no cycles; collections would only rescan what exists
     try:
-        text = "\n".join(csv_lines(raw_rows(conn, since, until), window_ms(now, since, until), currency,
-                                   split_days=split_days))
+        text = "\n".join(csv_lines(rows, window_ms(now, since, until), currency, split_days=split_days))
     finally:
         if collecting:
             gc.enable()

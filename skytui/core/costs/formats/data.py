@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from skytui.core.costs.accounting import CostRow
 from skytui.core.costs.formats.common import csv_text, ended_here
-from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, csv_lines
+from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, csv_lines, item_rows
 from skytui.core.costs.units import MICRO, iso_z, to_micro
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def to_csv(report: Report) -> str:
     """One row per line item (interval part in the window); ISO-8601 UTC times, plain decimals."""
     window = (report.since_ms, report.until_ms, report.now_ms)
-    lines = csv_lines(report.intervals, window, report.currency, split_days=report.by == "day")
+    lines = csv_lines(item_rows(report.intervals), window, report.currency, split_days=report.by == "day")
     return csv_text(ITEM_COLUMNS, lines)
 
 
