@@ -49,7 +49,10 @@ def live(core: Core, job_id: int) -> list[Any]:
 
 
 async def wait_until(pred: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
+    """Poll until `pred` holds. `timeout` says what the step usually needs at most; the deadline
+    is never under a minute, because it is there for hangs and CI shares two cores (a loaded run
+    once missed a 10 s one for a step that passed alone in under 1 s)."""
+    deadline = time.monotonic() + max(timeout, 60.0)
     while not pred():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
