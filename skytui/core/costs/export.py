@@ -15,8 +15,11 @@ of `sqlite3 -csv` dumping the same rows (docs/performance.md).
 from __future__ import annotations
 
 import gc
+import sqlite3
+from typing import Any
 
 from skytui.core.costs.accounting import window_ms
+from skytui.core.costs.csv_sql import FALLBACK, csv_sql
 from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, NULL_AS_EMPTY, ROW_FIELDS, csv_lines
 from skytui.core.costs.from_store import check_rows, window_clause
 from skytui.store import Store
@@ -37,13 +40,40 @@ def csv_report(
     header = (",".join(ITEM_COLUMNS) + "\n").encode()
     check_rows(conn, store.db.path, since, until)  # one bad row refuses the whole export, up front
     clause, args = window_clause(since, until)
+    window = window_ms(now, since, until)
+    text = csv_sql(conn, clause, args, window, currency, split_days)
+    if text is None:  # a window SQL cannot print: all rows take the Python path
+        text = _python_lines(conn, clause, args, window, currency, split_days)
+    elif text.startswith(FALLBACK) or "\n" + FALLBACK in text:
+        text = _fill_in(conn, text, window, currency, split_days)
+    return [header, (text + "\n").encode()] if text else [header]
+
+
+def _python_lines(
+    conn: sqlite3.Connection, clause: str, args: list[Any], window: tuple[int, int, int], currency: str,
+    split_days: bool,
+) -> str:
+    """The lines of the selected rows through csv_lines (the general path)."""
     rows = conn.execute(f"SELECT {_SELECT} FROM usage_intervals{clause} ORDER BY id", args)
     rows.row_factory = None
     collecting = gc.isenabled()
     gc.disable()  # the loop makes no cycles; collections would only rescan what exists
     try:
-        text = "\n".join(csv_lines(rows, window_ms(now, since, until), currency, split_days=split_days))
+        return "\n".join(csv_lines(rows, window, currency, split_days=split_days))
     finally:
         if collecting:
             gc.enable()
-    return [header, (text + "\n").encode()] if text else [header]
+
+
+def _fill_in(conn: sqlite3.Connection, text: str, window: tuple[int, int, int], currency: str,
+             split_days: bool) -> str:
+    """`text` with each `#<id>` line replaced by that row's lines from csv_lines (maybe none)."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        if line.startswith(FALLBACK):
+            row = conn.execute(f"SELECT {_SELECT} FROM usage_intervals WHERE id = ?", (int(line[1:]),)).fetchone()
+            out.extend(csv_lines([row], window, currency, split_days=split_days))
+        else:
+            out.append(line)
+    return "\n".join(out)
