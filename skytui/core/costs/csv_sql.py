@@ -4,42 +4,58 @@ Shaped for speed (docs/performance.md, "Cost CSV export in one process"): fetchi
 columns through Python's `sqlite3` costs more than the sqlite3 shell spends on the whole row,
 so SQLite clips, prices and formats each row, and `group_concat` hands the whole CSV back as
 one value. The arithmetic is `accounting.price_span`'s in integers (micro-units, rounded as
-`units` rounds), the text is `iso_z`, `fmt_micro` and `cell`'s, so the bytes are those of
+`units` rounds), the text is `iso_z`'s and `fmt_micro`'s, so the bytes are those of
 `csv_items.csv_lines`.
+
+The numbers are worked out in subqueries of numbers only (each kept apart by `LIMIT -1`, so
+SQLite computes each value once; passing text columns through a level costs more than the
+arithmetic), then each row's text columns are read once more by rowid for the `printf`.
 
 A row this SQL cannot print exactly comes back as the line `#<id>` (a real line starts with a
 digit of its year), and the caller prints it with `csv_lines` in its place:
 
-- a name that `cell` would quote (a `,`, `"`, line break, or a leading `=+-@`, tab or CR);
 - a part that a by-day report splits at a UTC midnight;
 - values outside the range where the integers stay below 2**63 and the times within the
-  years `date` prints: start before 1970 or after 9999, a price of 50,000 an hour or more,
-  100,000 GPUs or more on one node.
+  years `date` prints: a start before 1970, a time in the year 10000 or later, a price of
+  50,000 an hour or more, 100,000 GPUs or more on one node;
+- when `quote_names` is set, a name that `cell` would quote. Testing every name of every row
+  costs more than all the rest, so a first query prints names as they are and `checked`
+  proves from the whole text that none needed quoting; only if one did, the query runs again
+  with the test.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 from skytui.store.sql_units import round_half_even
 
-__all__ = ["FALLBACK", "csv_sql"]
+__all__ = ["FALLBACK", "Lines", "checked", "csv_sql"]
 
-FALLBACK = "#"  # a line `#<id>`: the row with this id takes the Python path
+FALLBACK = b"#"  # a line `#<id>`: the row with this id takes the Python path
 
 D = 86_400_000  # ms per day
 _MAX_S = 253_402_300_800  # 10000-01-01T00:00:00Z in seconds: `date` prints no later day
 _MAX_PRICE = 50_000  # per hour: a day's ms * micro-price * 2 stays below 2**63
-_MAX_GPUS = 100_000  # a part's micro-hours (< 2**47) times this stays below 2**63
+_MAX_GPUS = 100_000  # micro-hours (< 2**47 before the year 10000) times this stays below 2**63
 MAX_MS = _MAX_S * 1000
+FIELDS = 25  # ITEM_COLUMNS: a printed line holds 24 commas, unless a name holds one
 
-# A name needs quoting (formats.common.cell) if it holds one of these anywhere ...
+# `cell` quotes a name holding one of these anywhere, or starting with one of _QUOTE_START.
 _QUOTE_ANYWHERE = '*[",\n\r]*'
-# ... or starts with one of these: names are joined after a \x01 each, so a start is "\x01=".
-_QUOTE_START = "*\x01[-=+@\t\r]*"
-_NAMES = ("cluster", "user", "cloud", "region", "zone", "instance_type", "accelerator", "estimate_source",
-          "end_reason")
+_QUOTE_START = "[-=+@\t\r]*"
+_NAMES = ("u.cluster", "u.user", "u.cloud", "u.region", "u.zone", "u.instance_type", "u.accelerator",
+          "u.estimate_source", "u.end_reason")
+
+
+class Lines(NamedTuple):
+    """What the query returns: the lines and what `checked` needs to trust them."""
+
+    text: bytes  # lines joined by "\n", no header, no final newline
+    rows: int  # lines the query made (printed or `#<id>`)
+    printed: int  # lines printed by SQL
+    minus: int  # "-" that SQL printed after a comma: negative nodes, job ids, attempts, savings
 
 
 def _amount(x: str) -> str:
@@ -47,83 +63,114 @@ def _amount(x: str) -> str:
     return f"{x} / 1000000, {x} % 1000000"
 
 
-def _time(ms: str) -> str:
-    """printf arguments for `iso_z` of a millisecond time as `%s%s` (milliseconds only when non-zero)."""
-    return (f"strftime('%Y-%m-%dT%H:%M:%S', {ms} / 1000, 'unixepoch'),"
+def _time(day: str, ms: str) -> str:
+    """printf arguments for `iso_z` as `%04d-%02d-%02dT%02d:%02d:%02d%s`: the date from its
+    parts (y, m, d prefixed by `day`) and the time of day from `ms` (milliseconds when non-zero)."""
+    return (f"{day}y, {day}m, {day}d, {ms} / 3600000, {ms} / 60000 % 60, {ms} / 1000 % 60,"
             f" CASE WHEN {ms} % 1000 THEN printf('.%03dZ', {ms} % 1000) ELSE 'Z' END")
 
 
+def _civil(day: str, prefix: str) -> tuple[str, str]:
+    """Two levels of SELECT-list items giving the year, month and day of day number `day` (days
+    since 1970, non-negative) as {prefix}y, {prefix}m, {prefix}d: the proleptic Gregorian
+    calendar in integers (H. Hinnant's `civil_from_days`)."""
+    z = f"({day} + 719468)"
+    doe = f"({z} % 146097)"
+    yoe = f"(({doe} - {doe} / 1460 + {doe} / 36524 - {doe} / 146096) / 365)"
+    first = (f"{z} / 146097 * 400 + {yoe} AS {prefix}yy,"
+             f" {doe} - (365 * {yoe} + {yoe} / 4 - {yoe} / 100) AS {prefix}doy")
+    mp = f"((5 * {prefix}doy + 2) / 153)"
+    second = (f"{prefix}yy + ({mp} >= 10) AS {prefix}y, {mp} + CASE WHEN {mp} < 10 THEN 3 ELSE -9 END AS {prefix}m,"
+              f" {prefix}doy - (153 * {mp} + 2) / 5 + 1 AS {prefix}d")
+    return first, second
+
+
 def _select(clause: str) -> str:
-    """The query: each level is kept apart (LIMIT -1) so SQLite computes each value once."""
-    names = " || ".join(f"char(1) || ifnull({n}, '')" for n in _NAMES)
+    # The row's times, prices and whether SQL can print it, by id.
     rows = (
-        f"SELECT id, cluster, node, ifnull(job_id, '') AS job, ifnull(attempt, '') AS attempt, user, cloud,"
-        f" region, ifnull(zone, '') AS zone, instance_type,"
-        f" CASE WHEN ifnull(accelerator, '') = '' THEN '' ELSE accelerator || ':' || accelerator_count END AS acc,"
-        f" CASE WHEN ifnull(accelerator, '') != '' AND kind = 'compute' THEN accelerator_count ELSE 0 END AS gpus,"
-        f" CASE WHEN spot THEN 'true' ELSE 'false' END AS spot, kind, estimate_source, end_reason,"
-        f" {round_half_even('started_at * 1000')} AS rs, {round_half_even('ended_at * 1000')} AS re,"
+        f"SELECT id, {round_half_even('started_at * 1000')} AS rs, {round_half_even('ended_at * 1000')} AS re,"
         f" {round_half_even('price_per_hour * 1000000')} AS p,"
         f" {round_half_even('on_demand_price_per_hour * 1000000')} AS o,"
         f" started_at >= 0 AND started_at < {_MAX_S} AND ifnull(ended_at, 0) < {_MAX_S}"
         f" AND price_per_hour < {_MAX_PRICE} AND on_demand_price_per_hour < {_MAX_PRICE}"
-        f" AND accelerator_count < {_MAX_GPUS} AND NOT ({names}) GLOB :anywhere"
-        f" AND NOT ({names}) GLOB :start AS simple"
+        f" AND accelerator_count < {_MAX_GPUS} AS simple"
         f" FROM usage_intervals{clause} ORDER BY id LIMIT -1")
-    # The clip of csv_lines: the window's start, the end or now/the window's end.
+    # The clip of csv_lines: from the window's start, to the end or now or the window's end.
     clipped = (
-        f"SELECT *, max(rs, :since) AS s, CASE WHEN re IS NULL OR re > :limit THEN :limit ELSE re END AS e,"
-        f" ifnull(re <= :limit, 0) AS ended_here FROM ({rows}) LIMIT -1")
-    # price_span's pieces: the first up to the next UTC midnight, whole days, the last.
+        "SELECT id, max(rs, :since) AS s, CASE WHEN re IS NULL OR re > :limit THEN :limit ELSE re END AS e,"
+        f" ifnull(re <= :limit, 0) AS here, p, o, simple FROM ({rows}) LIMIT -1")
+    # price_span's pieces: the first up to the next UTC midnight (mid), whole days, the last.
     cut = (
-        f"SELECT *, min(e, s - s % {D} + {D}) - s AS first,"
+        f"SELECT id, s, e, here, p, o, simple, min(e, s - s % {D} + {D}) - s AS first,"
         f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) % {D} + 1 END AS last,"
         f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) / {D} END AS days"
         f" FROM ({clipped}) WHERE e > s OR NOT simple LIMIT -1")
     # A whole day is 24 hours at 24 times the hourly micro-price (nothing to round).
+    a1, a2 = _civil(f"s / {D}", "a")
+    b1, b2 = _civil(f"e / {D}", "b")
     priced = (
-        f"SELECT *, (first * 10 + 18) / 36 + days * 24000000 + (last * 10 + 18) / 36 AS h,"
-        f" (first * p * 2 + 3600000) / 7200000 + days * 24 * p + (last * p * 2 + 3600000) / 7200000 AS c,"
-        f" (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc"
-        f" FROM ({cut}) LIMIT -1")
+        f"SELECT id, s % {D} AS sod, e % {D} AS eod, here, p, o, simple AND (NOT :split OR e <= s - s % {D} + {D})"
+        " AS ok, (first * 10 + 18) / 36 + days * 24000000 + (last * 10 + 18) / 36 AS h,"
+        " (first * p * 2 + 3600000) / 7200000 + days * 24 * p + (last * p * 2 + 3600000) / 7200000 AS c,"
+        " (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc,"
+        f" {a1}, {b1} FROM ({cut}) LIMIT -1")
+    dated = f"SELECT *, {a2}, {b2} FROM ({priced}) LIMIT -1"
+    gpus = "CASE WHEN ifnull(u.accelerator, '') != '' AND u.kind = 'compute' THEN u.accelerator_count ELSE 0 END"
     line = (
-        "printf('%s%s,%s%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,%s,"
-        "%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s',"
-        f" {_time('s')}, {_time('e')}, cluster, node, job, attempt, user, cloud, region, zone, instance_type,"
-        f" acc, spot, kind, {_amount('p')}, {_amount('o')},"
-        " CASE WHEN instr(estimate_source, 'estimate') THEN 'true' ELSE 'false' END, estimate_source, :currency,"
-        f" {_amount('h')}, {_amount('h * gpus')}, {_amount('c')}, {_amount('oc')},"
+        "printf('%04d-%02d-%02dT%02d:%02d:%02d%s,%04d-%02d-%02dT%02d:%02d:%02d%s,"
+        "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,%s,%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s',"
+        f" {_time('a', 'sod')}, {_time('b', 'eod')}, u.cluster, u.node, ifnull(u.job_id, ''),"
+        " ifnull(u.attempt, ''), u.user, u.cloud, u.region, ifnull(u.zone, ''), u.instance_type,"
+        " CASE WHEN ifnull(u.accelerator, '') = '' THEN '' ELSE u.accelerator || ':' || u.accelerator_count END,"
+        " CASE WHEN u.spot THEN 'true' ELSE 'false' END, u.kind,"
+        f" {_amount('p')}, {_amount('o')},"
+        " CASE WHEN instr(u.estimate_source, 'estimate') THEN 'true' ELSE 'false' END, u.estimate_source,"
+        f" :currency, {_amount('h')}, {_amount(f'h * {gpus}')}, {_amount('c')}, {_amount('oc')},"
         f" CASE WHEN oc < c THEN '-' ELSE '' END, {_amount('abs(oc - c)')},"
-        " CASE WHEN ended_here THEN ifnull(end_reason, '') ELSE '' END)")
-    ok = "simple AND (NOT :split OR days = 0 AND last = 0)"
-    return (f"SELECT group_concat(CASE WHEN {ok} THEN {line} ELSE '{FALLBACK}' || id END, char(10))"
-            f" FROM ({priced})")
+        " CASE WHEN here THEN ifnull(u.end_reason, '') ELSE '' END)")
+    quoted = " OR ".join(f"ifnull({n}, '') GLOB :anywhere OR ifnull({n}, '') GLOB :start" for n in _NAMES)
+    ok = f"ok AND CASE WHEN :quote_names THEN NOT ({quoted}) ELSE 1 END"
+    minus = ("(u.node < 0) + ifnull(u.job_id < 0, 0) + ifnull(u.attempt < 0, 0) + (oc < c)")
+    # CROSS JOIN: the numbers stay the outer loop (their id order); each row is read by rowid.
+    return (
+        f"SELECT CAST(group_concat(CASE WHEN {ok} THEN {line} ELSE '#' || x.id END, char(10)) AS BLOB),"
+        f" count(*), ifnull(sum({ok}), 0), ifnull(sum(CASE WHEN {ok} THEN {minus} ELSE 0 END), 0)"
+        f" FROM ({dated}) x CROSS JOIN usage_intervals u ON u.id = x.id")
 
 
 def csv_sql(
     conn: sqlite3.Connection, clause: str, args: list[Any], window: tuple[int, int, int], currency: str,
-    split_days: bool,
-) -> str | None:
-    """The CSV lines (newline-separated, no header) of the rows `clause` selects, in id order,
-    with `#<id>` for each row SQL leaves to csv_lines; None if the window's end is past what
-    SQL prints (then csv_lines does it all)."""
+    *, split_days: bool, quote_names: bool,
+) -> Lines | None:
+    """The CSV lines of the rows `clause` selects, in id order, with `#<id>` for each row SQL
+    leaves to csv_lines; None if the window's end is past what SQL prints (csv_lines does all)."""
     since_ms, until_ms, now_ms = window
     limit_ms = min(until_ms, now_ms)
     if not 0 <= limit_ms < MAX_MS:
         return None
-    params = {
+    params: dict[str, Any] = {
         "since": since_ms, "limit": limit_ms, "currency": currency, "split": int(split_days),
-        "anywhere": _QUOTE_ANYWHERE, "start": _QUOTE_START,
+        "quote_names": int(quote_names), "anywhere": _QUOTE_ANYWHERE, "start": _QUOTE_START,
     }  # fmt: skip
-    # The window clause's own arguments are positional (`?`): number them after the names.
-    sql = _select(_numbered(clause, len(args)))
-    params.update({f"a{i}": a for i, a in enumerate(args)})
-    text = conn.execute(sql, params).fetchone()[0]
-    return text or ""
-
-
-def _numbered(clause: str, count: int) -> str:
+    # The window clause's own arguments are positional (`?`): name them after the others.
     parts = clause.split("?")
-    assert len(parts) == count + 1
-    return "".join(p + (f":a{i}" if i < count else "") for i, p in enumerate(parts))
+    numbered = "".join(p + (f":w{i}" if i < len(args) else "") for i, p in enumerate(parts))
+    params.update({f"w{i}": a for i, a in enumerate(args)})
+    text, rows, printed, minus = conn.execute(_select(numbered), params).fetchone()
+    return Lines(text or b"", rows, printed, minus)
 
+
+def checked(lines: Lines) -> bool:
+    """Whether no name SQL printed as it is needed quoting, proved from the whole text.
+
+    Nothing else SQL prints holds a quote or a CR, or starts a field with "=", "+", "@" or a
+    tab; a name holding a comma or a line break adds one to the counts; so does a name starting
+    with "-" to the minus signs counted in SQL.
+    """
+    text = lines.text
+    return (
+        text.count(b",") == (FIELDS - 1) * lines.printed
+        and text.count(b"\n") == max(lines.rows - 1, 0)
+        and text.count(b",-") == lines.minus
+        and not any(c in text for c in (b'"', b"\r", b",=", b",+", b",@", b",\t"))
+    )

@@ -19,7 +19,7 @@ import sqlite3
 from typing import Any
 
 from skytui.core.costs.accounting import window_ms
-from skytui.core.costs.csv_sql import FALLBACK, csv_sql
+from skytui.core.costs.csv_sql import FALLBACK, checked, csv_sql
 from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, NULL_AS_EMPTY, ROW_FIELDS, csv_lines
 from skytui.core.costs.from_store import check_rows, window_clause
 from skytui.store import Store
@@ -41,12 +41,16 @@ def csv_report(
     check_rows(conn, store.db.path, since, until)  # one bad row refuses the whole export, up front
     clause, args = window_clause(since, until)
     window = window_ms(now, since, until)
-    text = csv_sql(conn, clause, args, window, currency, split_days)
-    if text is None:  # a window SQL cannot print: all rows take the Python path
-        text = _python_lines(conn, clause, args, window, currency, split_days)
-    elif text.startswith(FALLBACK) or "\n" + FALLBACK in text:
-        text = _fill_in(conn, text, window, currency, split_days)
-    return [header, (text + "\n").encode()] if text else [header]
+    lines = csv_sql(conn, clause, args, window, currency, split_days=split_days, quote_names=False)
+    if lines is not None and not checked(lines):  # a name needs quoting: test each row's names
+        lines = csv_sql(conn, clause, args, window, currency, split_days=split_days, quote_names=True)
+    if lines is None:  # a window SQL cannot print: all rows take the Python path
+        text = _python_lines(conn, clause, args, window, currency, split_days).encode()
+    elif lines.text.startswith(FALLBACK) or b"\n" + FALLBACK in lines.text:
+        text = _fill_in(conn, lines.text, window, currency, split_days)
+    else:
+        text = lines.text
+    return [header, text + b"\n"] if text else [header]
 
 
 def _python_lines(
@@ -65,15 +69,14 @@ def _python_lines(
             gc.enable()
 
 
-def _fill_in(conn: sqlite3.Connection, text: str, window: tuple[int, int, int], currency: str,
-             split_days: bool) -> str:
+def _fill_in(conn: sqlite3.Connection, text: bytes, window: tuple[int, int, int], currency: str,
+             split_days: bool) -> bytes:
     """`text` with each `#<id>` line replaced by that row's lines from csv_lines (maybe none)."""
-    lines = text.split("\n")
-    out: list[str] = []
-    for line in lines:
+    out: list[bytes] = []
+    for line in text.split(b"\n"):
         if line.startswith(FALLBACK):
             row = conn.execute(f"SELECT {_SELECT} FROM usage_intervals WHERE id = ?", (int(line[1:]),)).fetchone()
-            out.extend(csv_lines([row], window, currency, split_days=split_days))
+            out.extend(item.encode() for item in csv_lines([row], window, currency, split_days=split_days))
         else:
             out.append(line)
-    return "\n".join(out)
+    return b"\n".join(out)
