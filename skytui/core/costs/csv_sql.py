@@ -63,26 +63,25 @@ def _amount(x: str) -> str:
     return f"{x} / 1000000, {x} % 1000000"
 
 
-def _time(day: str, ms: str) -> str:
-    """printf arguments for `iso_z` as `%04d-%02d-%02dT%02d:%02d:%02d%s`: the date from its
-    parts (y, m, d prefixed by `day`) and the time of day from `ms` (milliseconds when non-zero)."""
-    return (f"{day}y, {day}m, {day}d, {ms} / 3600000, {ms} / 60000 % 60, {ms} / 1000 % 60,"
+def _time(date: str, ms: str) -> str:
+    """printf arguments for `iso_z` as `%04d-%02d-%02dT%02d:%02d:%02d%s`: the date's (from
+    `_civil`) and the time of day's from `ms` (milliseconds only when non-zero)."""
+    return (f"{date}, {ms} / 3600000, {ms} / 60000 % 60, {ms} / 1000 % 60,"
             f" CASE WHEN {ms} % 1000 THEN printf('.%03dZ', {ms} % 1000) ELSE 'Z' END")
 
 
-def _civil(day: str, prefix: str) -> tuple[str, str]:
-    """Two levels of SELECT-list items giving the year, month and day of day number `day` (days
-    since 1970, non-negative) as {prefix}y, {prefix}m, {prefix}d: the proleptic Gregorian
-    calendar in integers (H. Hinnant's `civil_from_days`)."""
-    z = f"({day} + 719468)"
-    doe = f"({z} % 146097)"
-    yoe = f"(({doe} - {doe} / 1460 + {doe} / 36524 - {doe} / 146096) / 365)"
-    first = (f"{z} / 146097 * 400 + {yoe} AS {prefix}yy,"
-             f" {doe} - (365 * {yoe} + {yoe} / 4 - {yoe} / 100) AS {prefix}doy")
-    mp = f"((5 * {prefix}doy + 2) / 153)"
-    second = (f"{prefix}yy + ({mp} >= 10) AS {prefix}y, {mp} + CASE WHEN {mp} < 10 THEN 3 ELSE -9 END AS {prefix}m,"
-              f" {prefix}doy - (153 * {mp} + 2) / 5 + 1 AS {prefix}d")
-    return first, second
+def _civil(day: str, p: str) -> tuple[list[str], str]:
+    """The year, month and day of the non-negative day number `day` (days since 1970) in the
+    proleptic Gregorian calendar, in integers (H. Hinnant's `civil_from_days`): SELECT-list
+    items for successive levels (each part computed once), then `%04d-%02d-%02d` arguments."""
+    levels = [
+        f"({day} + 719468) % 146097 AS {p}doe, ({day} + 719468) / 146097 * 400 AS {p}era",  # the 400-year era
+        f"({p}doe - {p}doe / 1460 + {p}doe / 36524 - {p}doe / 146096) / 365 AS {p}yoe",  # year of the era
+        f"{p}doe - (365 * {p}yoe + {p}yoe / 4 - {p}yoe / 100) AS {p}doy, {p}era + {p}yoe AS {p}yy",  # from March
+        f"(5 * {p}doy + 2) / 153 AS {p}mp",  # month from March
+    ]
+    return levels, (f"{p}yy + ({p}mp >= 10), {p}mp + CASE WHEN {p}mp < 10 THEN 3 ELSE -9 END,"
+                    f" {p}doy - (153 * {p}mp + 2) / 5 + 1")
 
 
 def _select(clause: str) -> str:
@@ -106,20 +105,23 @@ def _select(clause: str) -> str:
         f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) / {D} END AS days"
         f" FROM ({clipped}) WHERE e > s OR NOT simple LIMIT -1")
     # A whole day is 24 hours at 24 times the hourly micro-price (nothing to round).
-    a1, a2 = _civil(f"s / {D}", "a")
-    b1, b2 = _civil(f"e / {D}", "b")
+    a_levels, a_date = _civil("sday", "a")
+    b_levels, b_date = _civil("eday", "b")
     priced = (
-        f"SELECT id, s % {D} AS sod, e % {D} AS eod, here, p, o, simple AND (NOT :split OR e <= s - s % {D} + {D})"
-        " AS ok, (first * 10 + 18) / 36 + days * 24000000 + (last * 10 + 18) / 36 AS h,"
+        f"SELECT id, s / {D} AS sday, s % {D} AS sod, e / {D} AS eday, e % {D} AS eod, here, p, o,"
+        f" simple AND (NOT :split OR e <= s - s % {D} + {D}) AS ok,"
+        " (first * 10 + 18) / 36 + days * 24000000 + (last * 10 + 18) / 36 AS h,"
         " (first * p * 2 + 3600000) / 7200000 + days * 24 * p + (last * p * 2 + 3600000) / 7200000 AS c,"
-        " (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc,"
-        f" {a1}, {b1} FROM ({cut}) LIMIT -1")
-    dated = f"SELECT *, {a2}, {b2} FROM ({priced}) LIMIT -1"
+        " (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc"
+        f" FROM ({cut}) LIMIT -1")
+    dated = priced
+    for a_items, b_items in zip(a_levels, b_levels, strict=True):
+        dated = f"SELECT *, {a_items}, {b_items} FROM ({dated}) LIMIT -1"
     gpus = "CASE WHEN ifnull(u.accelerator, '') != '' AND u.kind = 'compute' THEN u.accelerator_count ELSE 0 END"
     line = (
         "printf('%04d-%02d-%02dT%02d:%02d:%02d%s,%04d-%02d-%02dT%02d:%02d:%02d%s,"
         "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,%s,%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s',"
-        f" {_time('a', 'sod')}, {_time('b', 'eod')}, u.cluster, u.node, ifnull(u.job_id, ''),"
+        f" {_time(a_date, 'sod')}, {_time(b_date, 'eod')}, u.cluster, u.node, ifnull(u.job_id, ''),"
         " ifnull(u.attempt, ''), u.user, u.cloud, u.region, ifnull(u.zone, ''), u.instance_type,"
         " CASE WHEN ifnull(u.accelerator, '') = '' THEN '' ELSE u.accelerator || ':' || u.accelerator_count END,"
         " CASE WHEN u.spot THEN 'true' ELSE 'false' END, u.kind,"
@@ -172,5 +174,7 @@ def checked(lines: Lines) -> bool:
         text.count(b",") == (FIELDS - 1) * lines.printed
         and text.count(b"\n") == max(lines.rows - 1, 0)
         and text.count(b",-") == lines.minus
-        and not any(c in text for c in (b'"', b"\r", b",=", b",+", b",@", b",\t"))
+        and b'"' not in text and b"\r" not in text
+        # "=", "+", "@" or a tab inside a name is fine (and rare): look for it after a comma then.
+        and not any(c in text and b"," + c in text for c in (b"=", b"+", b"@", b"\t"))
     )
