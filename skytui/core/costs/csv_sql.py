@@ -63,25 +63,12 @@ def _amount(x: str) -> str:
     return f"{x} / 1000000, {x} % 1000000"
 
 
-def _time(date: str, ms: str) -> str:
-    """printf arguments for `iso_z` as `%04d-%02d-%02dT%02d:%02d:%02d%s`: the date's (from
-    `_civil`) and the time of day's from `ms` (milliseconds only when non-zero)."""
-    return (f"{date}, {ms} / 3600000, {ms} / 60000 % 60, {ms} / 1000 % 60,"
-            f" CASE WHEN {ms} % 1000 THEN printf('.%03dZ', {ms} % 1000) ELSE 'Z' END")
-
-
-def _civil(day: str, p: str) -> tuple[list[str], str]:
-    """The year, month and day of the non-negative day number `day` (days since 1970) in the
-    proleptic Gregorian calendar, in integers (H. Hinnant's `civil_from_days`): SELECT-list
-    items for successive levels (each part computed once), then `%04d-%02d-%02d` arguments."""
-    levels = [
-        f"({day} + 719468) % 146097 AS {p}doe, ({day} + 719468) / 146097 * 400 AS {p}era",  # the 400-year era
-        f"({p}doe - {p}doe / 1460 + {p}doe / 36524 - {p}doe / 146096) / 365 AS {p}yoe",  # year of the era
-        f"{p}doe - (365 * {p}yoe + {p}yoe / 4 - {p}yoe / 100) AS {p}doy, {p}era + {p}yoe AS {p}yy",  # from March
-        f"(5 * {p}doy + 2) / 153 AS {p}mp",  # month from March
-    ]
-    return levels, (f"{p}yy + ({p}mp >= 10), {p}mp + CASE WHEN {p}mp < 10 THEN 3 ELSE -9 END,"
-                    f" {p}doy - (153 * {p}mp + 2) / 5 + 1")
+def _time(ms: str) -> str:
+    """A printf argument for `iso_z` of a time in ms: strftime's `%f` prints the seconds with
+    milliseconds, used only when they are not zero. (The ms pass through a double exactly:
+    SQLite rounds the unixepoch time to whole ms, and the year stays below 10000.)"""
+    return (f"CASE WHEN {ms} % 1000 THEN strftime('%Y-%m-%dT%H:%M:%fZ', {ms} / 1000.0, 'unixepoch')"
+            f" ELSE strftime('%Y-%m-%dT%H:%M:%SZ', {ms} / 1000, 'unixepoch') END")
 
 
 def _select(clause: str) -> str:
@@ -105,23 +92,18 @@ def _select(clause: str) -> str:
         f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) / {D} END AS days"
         f" FROM ({clipped}) WHERE e > s OR NOT simple LIMIT -1")
     # A whole day is 24 hours at 24 times the hourly micro-price (nothing to round).
-    a_levels, a_date = _civil("sday", "a")
-    b_levels, b_date = _civil("eday", "b")
     priced = (
-        f"SELECT id, s / {D} AS sday, s % {D} AS sod, e / {D} AS eday, e % {D} AS eod, here, p, o,"
+        f"SELECT id, s, e, here, p, o,"
         f" simple AND (NOT :split OR e <= s - s % {D} + {D}) AS ok,"
         " (first * 10 + 18) / 36 + days * 24000000 + (last * 10 + 18) / 36 AS h,"
         " (first * p * 2 + 3600000) / 7200000 + days * 24 * p + (last * p * 2 + 3600000) / 7200000 AS c,"
         " (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc"
         f" FROM ({cut}) LIMIT -1")
-    dated = priced
-    for a_items, b_items in zip(a_levels, b_levels, strict=True):
-        dated = f"SELECT *, {a_items}, {b_items} FROM ({dated}) LIMIT -1"
     gpus = "CASE WHEN ifnull(u.accelerator, '') != '' AND u.kind = 'compute' THEN u.accelerator_count ELSE 0 END"
     line = (
-        "printf('%04d-%02d-%02dT%02d:%02d:%02d%s,%04d-%02d-%02dT%02d:%02d:%02d%s,"
+        "printf('%s,%s,"
         "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,%s,%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s',"
-        f" {_time(a_date, 'sod')}, {_time(b_date, 'eod')}, u.cluster, u.node, ifnull(u.job_id, ''),"
+        f" {_time('s')}, {_time('e')}, u.cluster, u.node, ifnull(u.job_id, ''),"
         " ifnull(u.attempt, ''), u.user, u.cloud, u.region, ifnull(u.zone, ''), u.instance_type,"
         " CASE WHEN ifnull(u.accelerator, '') = '' THEN '' ELSE u.accelerator || ':' || u.accelerator_count END,"
         " CASE WHEN u.spot THEN 'true' ELSE 'false' END, u.kind,"
@@ -137,7 +119,7 @@ def _select(clause: str) -> str:
     return (
         f"SELECT CAST(group_concat(CASE WHEN {ok} THEN {line} ELSE '#' || x.id END, char(10)) AS BLOB),"
         f" count(*), ifnull(sum({ok}), 0), ifnull(sum(CASE WHEN {ok} THEN {minus} ELSE 0 END), 0)"
-        f" FROM ({dated}) x CROSS JOIN usage_intervals u ON u.id = x.id")
+        f" FROM ({priced}) x CROSS JOIN usage_intervals u ON u.id = x.id")
 
 
 def csv_sql(
