@@ -1,15 +1,16 @@
 """The CSV cost export straight from the store, in one process.
 
-A CSV lists every interval, so there is nothing to group: SQLite selects the intervals that
-overlap the window (the WHERE clause of from_store.window_clause) and checks them all in
-one query, then `csv_lines` clips, prices and formats each row as it comes off the cursor,
-with no per-row object besides the line. The same function renders `render(report, "csv")`,
-so both print the same bytes.
+SQLite selects the intervals that overlap the window (the WHERE clause of
+from_store.window_clause), checks them all in one query, then prints every line itself
+(`csv_sql`: one `printf` per row, the whole CSV as one value). The rows it leaves to Python
+(`#<id>` lines: by-day splits, values past its exact range, names that need quoting) are
+printed by `csv_items.csv_lines`, the function `render(report, "csv")` uses, in their place;
+both print the same bytes.
 
 One process on every platform: an earlier version forked workers over a pipe (Linux only)
-while this process held SQLite connections, which SQLite documents as unsafe. Its measured
-gain did not pay for that; bench/bench_cost_report.py measures this path against the floor
-of `sqlite3 -csv` dumping the same rows (docs/performance.md).
+while this process held SQLite connections, which SQLite documents as unsafe.
+bench/bench_cost_report.py measures this path against the floor of `sqlite3 -csv` dumping the
+same rows (docs/performance.md).
 """
 
 from __future__ import annotations
