@@ -16,7 +16,9 @@ same rows (docs/performance.md).
 from __future__ import annotations
 
 import gc
+import json
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from skytui.core.costs.accounting import window_ms
@@ -72,12 +74,32 @@ def _python_lines(
 
 def _fill_in(conn: sqlite3.Connection, text: bytes, window: tuple[int, int, int], currency: str,
              split_days: bool) -> bytes:
-    """`text` with each `#<id>` line replaced by that row's lines from csv_lines (maybe none)."""
+    """`text` with each `#<id>` line replaced by that row's lines from csv_lines (maybe none).
+
+    The rows are read in one query and priced in one csv_lines pass (its caches shared): a
+    by-day report leaves every interval that crosses a midnight to it.
+    """
+    lines = text.split(b"\n")
+    ids = [int(line[1:]) for line in lines if line.startswith(FALLBACK)]
+    rows = conn.execute(f"SELECT id, {_SELECT} FROM usage_intervals WHERE id IN"
+                        " (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(ids),))
+    rows.row_factory = None
+    printed: dict[int, list[bytes]] = {i: [] for i in ids}
+    current = 0
+
+    def tagged() -> Iterator[tuple[Any, ...]]:
+        # csv_lines yields all of a row's lines before it takes the next row: `current` is theirs.
+        nonlocal current
+        for row in rows:
+            current = row[0]
+            yield row[1:]
+
+    for line in csv_lines(tagged(), window, currency, split_days=split_days):
+        printed[current].append(line.encode())
     out: list[bytes] = []
-    for line in text.split(b"\n"):
+    for line in lines:
         if line.startswith(FALLBACK):
-            row = conn.execute(f"SELECT {_SELECT} FROM usage_intervals WHERE id = ?", (int(line[1:]),)).fetchone()
-            out.extend(item.encode() for item in csv_lines([row], window, currency, split_days=split_days))
+            out.extend(printed[int(line[1:])])
         else:
             out.append(line)
     return b"\n".join(out)
