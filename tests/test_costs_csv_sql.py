@@ -2,8 +2,9 @@
 
 `test_costs_csv_rows` compares the export on names that mostly need quoting (so most rows go
 through the query that tests names row by row); here the names are plain, so the export takes
-the fast query whose text `checked` proves, and rows that SQL leaves to `csv_lines` (by-day
-splits, prices past the 2**63 guard, starts before 1970) sit between rows SQL printed.
+the fast query whose text `checked` proves, and rows that SQL leaves to `csv_lines` (prices past
+the 2**63 guard, starts before 1970) sit between rows SQL printed. (A by-day report is all
+`csv_lines`'; it is compared too.)
 """
 
 from __future__ import annotations
@@ -110,17 +111,16 @@ def test_sql_lines_match_the_accounting_reference(
     assert got == expected
 
 
-def _lines(store: Store, split_days: bool, since: float | None = None) -> list[bytes]:
+def _lines(store: Store, since: float | None = None) -> list[bytes]:
     clause, args = window_clause(since, None)
-    lines = csv_sql(store.db.conn, clause, args, window_ms(NOW, since, None), CURRENCY,
-                    split_days=split_days, quote_names=False)
+    lines = csv_sql(store.db.conn, clause, args, window_ms(NOW, since, None), CURRENCY, quote_names=False)
     assert lines is not None and checked(lines)  # plain names: the fast query's text stands
     return lines.text.split(b"\n")
 
 
 def test_sql_prints_most_rows_and_leaves_the_rest_in_order(store: Store) -> None:
     """The comparison above means something only if both paths are taken, interleaved."""
-    lines = _lines(store, split_days=False)
+    lines = _lines(store)
     left = [int(line[1:]) for line in lines if line.startswith(FALLBACK)]
     assert 30 < len(left) < len(lines) // 2  # the rows past the price guard, and the one before 1970
     assert left == sorted(left) and left[-2:] == [501, 503]  # in id order, among the printed rows
@@ -128,8 +128,6 @@ def test_sql_prints_most_rows_and_leaves_the_rest_in_order(store: Store) -> None
     prices = {iv.id: max(iv.price_per_hour, iv.on_demand_price_per_hour) for iv in stored_intervals(store)}
     assert [i for i in left if prices[i] < 50_000] == [501]  # the rest are past the price guard
     assert any(line.count(b",49999.999999,") for line in lines)  # the guard price itself is SQL's
-    split = _lines(store, split_days=True)
-    assert len([line for line in split if line.startswith(FALLBACK)]) > len(left)  # parts cut at midnight
 
 
 def test_a_name_that_needs_quoting_is_caught_by_the_check(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -141,8 +139,7 @@ def test_a_name_that_needs_quoting_is_caught_by_the_check(tmp_path_factory: pyte
             ivs = [*base, base[3].replace(id=len(base) + 1, **{field: name})]
             st = _store(tmp_path_factory, ivs)
             try:
-                lines = csv_sql(st.db.conn, "", [], window_ms(NOW, None, None), CURRENCY, split_days=False,
-                                quote_names=False)
+                lines = csv_sql(st.db.conn, "", [], window_ms(NOW, None, None), CURRENCY, quote_names=False)
                 assert lines is not None and not checked(lines), (name, field)
                 got = b"".join(csv_report(st, since=None, until=None, now=NOW, currency=CURRENCY)).decode()
                 assert got == reference_csv(stored_intervals(st), since=None, until=None, now=NOW,

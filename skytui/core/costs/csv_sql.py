@@ -11,10 +11,13 @@ The numbers are worked out in subqueries of numbers only (each kept apart by `LI
 SQLite computes each value once; passing text columns through a level costs more than the
 arithmetic), then each row's text columns are read once more by rowid for the `printf`.
 
+One line per interval: a by-day report, which cuts intervals at UTC midnights, is left to
+`csv_lines` whole (measured: SQL printing the intervals within one day and Python the rest was
+slower than Python alone, the cut intervals being most of the lines).
+
 A row this SQL cannot print exactly comes back as the line `#<id>` (a real line starts with a
 digit of its year), and the caller prints it with `csv_lines` in its place:
 
-- a part that a by-day report splits at a UTC midnight;
 - values outside the range where the integers stay below 2**63 and the times within the
   years `date` prints: a start before 1970, a time in the year 10000 or later, a price of
   50,000 an hour or more, 100,000 GPUs or more on one node;
@@ -94,7 +97,7 @@ def _select(clause: str) -> str:
     # A whole day is 24 hours at 24 times the hourly micro-price (nothing to round).
     priced = (
         f"SELECT id, s, e, here, p, o,"
-        f" simple AND (NOT :split OR e <= s - s % {D} + {D}) AS ok,"
+        " simple AS ok,"
         " (first * 10 + 18) / 36 + days * 24000000 + (last * 10 + 18) / 36 AS h,"
         " (first * p * 2 + 3600000) / 7200000 + days * 24 * p + (last * p * 2 + 3600000) / 7200000 AS c,"
         " (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc"
@@ -124,7 +127,7 @@ def _select(clause: str) -> str:
 
 def csv_sql(
     conn: sqlite3.Connection, clause: str, args: list[Any], window: tuple[int, int, int], currency: str,
-    *, split_days: bool, quote_names: bool,
+    *, quote_names: bool,
 ) -> Lines | None:
     """The CSV lines of the rows `clause` selects, in id order, with `#<id>` for each row SQL
     leaves to csv_lines; None if the window's end is past what SQL prints (csv_lines does all)."""
@@ -133,7 +136,7 @@ def csv_sql(
     if not 0 <= limit_ms < MAX_MS:
         return None
     params: dict[str, Any] = {
-        "since": since_ms, "limit": limit_ms, "currency": currency, "split": int(split_days),
+        "since": since_ms, "limit": limit_ms, "currency": currency,
         "quote_names": int(quote_names), "anywhere": _QUOTE_ANYWHERE, "start": _QUOTE_START,
     }  # fmt: skip
     # The window clause's own arguments are positional (`?`): name them after the others.

@@ -3,7 +3,8 @@
 SQLite selects the intervals that overlap the window (the WHERE clause of
 from_store.window_clause), checks them all in one query, then prints every line itself
 (`csv_sql`: one `printf` per row, the whole CSV as one value). The rows it leaves to Python
-(`#<id>` lines: by-day splits, values past its exact range, names that need quoting) are
+(`#<id>` lines: values past its exact range, names that need quoting; all rows of a by-day
+report) are
 printed by `csv_items.csv_lines`, the function `render(report, "csv")` uses, in their place;
 both print the same bytes.
 
@@ -44,13 +45,14 @@ def csv_report(
     check_rows(conn, store.db.path, since, until)  # one bad row refuses the whole export, up front
     clause, args = window_clause(since, until)
     window = window_ms(now, since, until)
-    lines = csv_sql(conn, clause, args, window, currency, split_days=split_days, quote_names=False)
+    # A by-day report cuts intervals at midnights: csv_lines does that one (see csv_sql).
+    lines = None if split_days else csv_sql(conn, clause, args, window, currency, quote_names=False)
     if lines is not None and not checked(lines):  # a name needs quoting: test each row's names
-        lines = csv_sql(conn, clause, args, window, currency, split_days=split_days, quote_names=True)
-    if lines is None:  # a window SQL cannot print: all rows take the Python path
+        lines = csv_sql(conn, clause, args, window, currency, quote_names=True)
+    if lines is None:  # by day, or a window SQL cannot print: all rows take the Python path
         text = _python_lines(conn, clause, args, window, currency, split_days).encode()
     elif lines.text.startswith(FALLBACK) or b"\n" + FALLBACK in lines.text:
-        text = _fill_in(conn, lines.text, window, currency, split_days)
+        text = _fill_in(conn, lines.text, window, currency)
     else:
         text = lines.text
     return [header, text + b"\n"] if text else [header]
@@ -72,12 +74,10 @@ def _python_lines(
             gc.enable()
 
 
-def _fill_in(conn: sqlite3.Connection, text: bytes, window: tuple[int, int, int], currency: str,
-             split_days: bool) -> bytes:
+def _fill_in(conn: sqlite3.Connection, text: bytes, window: tuple[int, int, int], currency: str) -> bytes:
     """`text` with each `#<id>` line replaced by that row's lines from csv_lines (maybe none).
 
-    The rows are read in one query and priced in one csv_lines pass (its caches shared): a
-    by-day report leaves every interval that crosses a midnight to it.
+    The rows are read in one query and priced in one csv_lines pass (its caches shared).
     """
     lines = text.split(b"\n")
     ids = [int(line[1:]) for line in lines if line.startswith(FALLBACK)]
@@ -94,8 +94,8 @@ def _fill_in(conn: sqlite3.Connection, text: bytes, window: tuple[int, int, int]
             current = row[0]
             yield row[1:]
 
-    for line in csv_lines(tagged(), window, currency, split_days=split_days):
-        printed[current].append(line.encode())
+    for item in csv_lines(tagged(), window, currency):
+        printed[current].append(item.encode())
     out: list[bytes] = []
     for line in lines:
         if line.startswith(FALLBACK):
