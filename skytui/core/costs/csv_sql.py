@@ -25,6 +25,10 @@ digit of its year), and the caller prints it with `csv_lines` in its place:
   costs more than all the rest, so a first query prints names as they are and `checked`
   proves from the whole text that none needed quoting; only if one did, the query runs again
   with the test.
+
+It reads the columns as the schema types them (node, job id and attempt integers, spot 0/1);
+a value stored against its column's type (a fractional node, text in `spot`, a NUL in a name)
+could print differently from Python's `%s`.
 """
 
 from __future__ import annotations
@@ -119,6 +123,9 @@ def _select(clause: str) -> str:
     ok = f"ok AND CASE WHEN :quote_names THEN NOT ({quoted}) ELSE 1 END"
     minus = ("(u.node < 0) + ifnull(u.job_id < 0, 0) + ifnull(u.attempt < 0, 0) + (oc < c)")
     # CROSS JOIN: the numbers stay the outer loop (their id order); each row is read by rowid.
+    # group_concat takes the rows in that order: SQLite keeps a subquery's ORDER BY when it has a
+    # LIMIT, and reads a co-routine's rows as it yields them (tests/test_costs_csv_sql.py checks
+    # windows that SQLite answers from an index; `ORDER BY` inside the aggregate is 3.44+).
     return (
         f"SELECT CAST(group_concat(CASE WHEN {ok} THEN {line} ELSE '#' || x.id END, char(10)) AS BLOB),"
         f" count(*), ifnull(sum({ok}), 0), ifnull(sum(CASE WHEN {ok} THEN {minus} ELSE 0 END), 0)"
