@@ -36,6 +36,8 @@ import sqlite3
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from skytui.store.sql_units import round_half_even
+
 MS_PER_DAY = 86_400_000
 D = str(MS_PER_DAY)
 
@@ -52,11 +54,8 @@ KEYS = {
 AMOUNTS = ("hours", "gpu_hours", "cost", "on_demand", "disk")
 
 
-def _round(x: str) -> str:
-    """Python's round() of a non-negative float as SQL: half to even (SQLite's ROUND is half up)."""
-    t = f"CAST({x} AS INTEGER)"
-    return (f"({t} + CASE WHEN {x} - {t} > 0.5 THEN 1 WHEN {x} - {t} < 0.5 THEN 0"
-            f" ELSE {t} % 2 END)")
+# Python's round() of a non-negative float as SQL (half to even), shared with the CSV export.
+_round = round_half_even
 
 
 def _row_values(r: str) -> str:

@@ -1,22 +1,29 @@
 """The CSV cost export straight from the store, in one process.
 
-A CSV lists every interval, so there is nothing to group: SQLite selects the intervals that
-overlap the window (the WHERE clause of from_store.window_clause) and checks them all in
-one query, then `csv_lines` clips, prices and formats each row as it comes off the cursor,
-with no per-row object besides the line. The same function renders `render(report, "csv")`,
-so both print the same bytes.
+SQLite selects the intervals that overlap the window (the WHERE clause of
+from_store.window_clause), checks them all in one query, then prints every line itself
+(`csv_sql`: one `printf` per row, the whole CSV as one value). The rows it leaves to Python
+(`#<id>` lines: values past its exact range, names that need quoting; all rows of a by-day
+report) are
+printed by `csv_items.csv_lines`, the function `render(report, "csv")` uses, in their place;
+both print the same bytes.
 
 One process on every platform: an earlier version forked workers over a pipe (Linux only)
-while this process held SQLite connections, which SQLite documents as unsafe. Its measured
-gain did not pay for that; bench/bench_cost_report.py measures this path against the floor
-of `sqlite3 -csv` dumping the same rows (docs/performance.md).
+while this process held SQLite connections, which SQLite documents as unsafe.
+bench/bench_cost_report.py measures this path against the floor of `sqlite3 -csv` dumping the
+same rows (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
 
 from skytui.core.costs.accounting import window_ms
+from skytui.core.costs.csv_sql import FALLBACK, checked, csv_sql
 from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, NULL_AS_EMPTY, ROW_FIELDS, csv_lines
 from skytui.core.costs.from_store import check_rows, window_clause
 from skytui.store import Store
@@ -37,13 +44,62 @@ def csv_report(
     header = (",".join(ITEM_COLUMNS) + "\n").encode()
     check_rows(conn, store.db.path, since, until)  # one bad row refuses the whole export, up front
     clause, args = window_clause(since, until)
+    window = window_ms(now, since, until)
+    # A by-day report cuts intervals at midnights: csv_lines does that one (see csv_sql).
+    lines = None if split_days else csv_sql(conn, clause, args, window, currency, quote_names=False)
+    if lines is not None and not checked(lines):  # a name needs quoting: test each row's names
+        lines = csv_sql(conn, clause, args, window, currency, quote_names=True)
+    if lines is None:  # by day, or a window SQL cannot print: all rows take the Python path
+        text = _python_lines(conn, clause, args, window, currency, split_days).encode()
+    elif lines.text.startswith(FALLBACK) or b"\n" + FALLBACK in lines.text:
+        text = _fill_in(conn, lines.text, window, currency)
+    else:
+        text = lines.text
+    return [header, text + b"\n"] if text else [header]
+
+
+def _python_lines(
+    conn: sqlite3.Connection, clause: str, args: list[Any], window: tuple[int, int, int], currency: str,
+    split_days: bool,
+) -> str:
+    """The lines of the selected rows through csv_lines (the general path)."""
     rows = conn.execute(f"SELECT {_SELECT} FROM usage_intervals{clause} ORDER BY id", args)
     rows.row_factory = None
     collecting = gc.isenabled()
     gc.disable()  # the loop makes no cycles; collections would only rescan what exists
     try:
-        text = "\n".join(csv_lines(rows, window_ms(now, since, until), currency, split_days=split_days))
+        return "\n".join(csv_lines(rows, window, currency, split_days=split_days))
     finally:
         if collecting:
             gc.enable()
-    return [header, (text + "\n").encode()] if text else [header]
+
+
+def _fill_in(conn: sqlite3.Connection, text: bytes, window: tuple[int, int, int], currency: str) -> bytes:
+    """`text` with each `#<id>` line replaced by that row's lines from csv_lines (maybe none).
+
+    The rows are read in one query and priced in one csv_lines pass (its caches shared).
+    """
+    lines = text.split(b"\n")
+    ids = [int(line[1:]) for line in lines if line.startswith(FALLBACK)]
+    rows = conn.execute(f"SELECT id, {_SELECT} FROM usage_intervals WHERE id IN"
+                        " (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(ids),))
+    rows.row_factory = None
+    printed: dict[int, list[bytes]] = {i: [] for i in ids}
+    current = 0
+
+    def tagged() -> Iterator[tuple[Any, ...]]:
+        # csv_lines yields all of a row's lines before it takes the next row: `current` is theirs.
+        nonlocal current
+        for row in rows:
+            current = row[0]
+            yield row[1:]
+
+    for item in csv_lines(tagged(), window, currency):
+        printed[current].append(item.encode())
+    out: list[bytes] = []
+    for line in lines:
+        if line.startswith(FALLBACK):
+            out.extend(printed[int(line[1:])])
+        else:
+            out.append(line)
+    return b"\n".join(out)

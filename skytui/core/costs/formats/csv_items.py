@@ -1,7 +1,8 @@
 """CSV line items in one pass over usage intervals: clip, price and format each row.
 
-Both `render(report, "csv")` and the CLI's export from the store (`export.csv_report`) go
-through `csv_lines`, so they print the same bytes. It reads rows in `ROW_FIELDS` order,
+`render(report, "csv")` goes through `csv_lines`, and so do the rows that the CLI's export
+from the store (`export.csv_report`, whose SQL prints the usual rows) leaves to Python, so
+they print the same bytes. It reads rows in `ROW_FIELDS` order,
 which the export's SQL selects directly (`item_rows` reorders `UsageInterval`s), so an
 export of 100,000 intervals builds no per-row object besides the line itself.
 

@@ -1,0 +1,172 @@
+"""The CSV export's lines built by SQLite itself: one `printf` per row, all rows in one value.
+
+Shaped for speed (docs/performance.md, "Cost CSV export in one process"): fetching a row's
+columns through Python's `sqlite3` costs more than the sqlite3 shell spends on the whole row,
+so SQLite clips, prices and formats each row, and `group_concat` hands the whole CSV back as
+one value. The arithmetic is `accounting.price_span`'s in integers (micro-units, rounded as
+`units` rounds), the text is `iso_z`'s and `fmt_micro`'s, so the bytes are those of
+`csv_items.csv_lines`.
+
+The numbers are worked out in subqueries of numbers only (each kept apart by `LIMIT -1`, so
+SQLite computes each value once; passing text columns through a level costs more than the
+arithmetic), then each row's text columns are read once more by rowid for the `printf`.
+
+One line per interval: a by-day report, which cuts intervals at UTC midnights, is left to
+`csv_lines` whole (measured: SQL printing the intervals within one day and Python the rest was
+slower than Python alone, the cut intervals being most of the lines).
+
+A row this SQL cannot print exactly comes back as the line `#<id>` (a real line starts with a
+digit of its year), and the caller prints it with `csv_lines` in its place:
+
+- values outside the range where the integers stay below 2**63 and the times within the
+  years `date` prints: a start before 1970, a time in the year 10000 or later, a price of
+  50,000 an hour or more, 100,000 GPUs or more on one node;
+- when `quote_names` is set, a name that `cell` would quote. Testing every name of every row
+  costs more than all the rest, so a first query prints names as they are and `checked`
+  proves from the whole text that none needed quoting; only if one did, the query runs again
+  with the test.
+
+It reads the columns as the schema types them (node, job id and attempt integers, spot 0/1);
+a value stored against its column's type (a fractional node, text in `spot`, a NUL in a name)
+could print differently from Python's `%s`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, NamedTuple
+
+from skytui.store.sql_units import round_half_even
+
+__all__ = ["FALLBACK", "Lines", "checked", "csv_sql"]
+
+FALLBACK = b"#"  # a line `#<id>`: the row with this id takes the Python path
+
+D = 86_400_000  # ms per day
+_MAX_S = 253_402_300_800  # 10000-01-01T00:00:00Z in seconds: `date` prints no later day
+_MAX_PRICE = 50_000  # per hour: a day's ms * micro-price * 2 stays below 2**63
+_MAX_GPUS = 100_000  # micro-hours (< 2**47 before the year 10000) times this stays below 2**63
+MAX_MS = _MAX_S * 1000
+FIELDS = 25  # ITEM_COLUMNS: a printed line holds 24 commas, unless a name holds one
+
+# `cell` quotes a name holding one of these anywhere, or starting with one of _QUOTE_START.
+_QUOTE_ANYWHERE = '*[",\n\r]*'
+_QUOTE_START = "[-=+@\t\r]*"
+_NAMES = ("u.cluster", "u.user", "u.cloud", "u.region", "u.zone", "u.instance_type", "u.accelerator",
+          "u.estimate_source", "u.end_reason")
+
+
+class Lines(NamedTuple):
+    """What the query returns: the lines and what `checked` needs to trust them."""
+
+    text: bytes  # lines joined by "\n", no header, no final newline
+    rows: int  # lines the query made (printed or `#<id>`)
+    printed: int  # lines printed by SQL
+    minus: int  # "-" that SQL printed after a comma: negative nodes, job ids, attempts, savings
+
+
+def _amount(x: str) -> str:
+    """printf arguments for a non-negative amount of micro-units as `%d.%06d`."""
+    return f"{x} / 1000000, {x} % 1000000"
+
+
+def _time(ms: str) -> str:
+    """A printf argument for `iso_z` of a time in ms: strftime's `%f` prints the seconds with
+    milliseconds, used only when they are not zero. (The ms pass through a double exactly:
+    SQLite rounds the unixepoch time to whole ms, and the year stays below 10000.)"""
+    return (f"CASE WHEN {ms} % 1000 THEN strftime('%Y-%m-%dT%H:%M:%fZ', {ms} / 1000.0, 'unixepoch')"
+            f" ELSE strftime('%Y-%m-%dT%H:%M:%SZ', {ms} / 1000, 'unixepoch') END")
+
+
+def _select(clause: str) -> str:
+    # The row's times, prices and whether SQL can print it, by id.
+    rows = (
+        f"SELECT id, {round_half_even('started_at * 1000')} AS rs, {round_half_even('ended_at * 1000')} AS re,"
+        f" {round_half_even('price_per_hour * 1000000')} AS p,"
+        f" {round_half_even('on_demand_price_per_hour * 1000000')} AS o,"
+        f" started_at >= 0 AND started_at < {_MAX_S} AND ifnull(ended_at, 0) < {_MAX_S}"
+        f" AND price_per_hour < {_MAX_PRICE} AND on_demand_price_per_hour < {_MAX_PRICE}"
+        f" AND accelerator_count < {_MAX_GPUS} AS simple"
+        f" FROM usage_intervals{clause} ORDER BY id LIMIT -1")
+    # The clip of csv_lines: from the window's start, to the end or now or the window's end.
+    clipped = (
+        "SELECT id, max(rs, :since) AS s, CASE WHEN re IS NULL OR re > :limit THEN :limit ELSE re END AS e,"
+        f" ifnull(re <= :limit, 0) AS here, p, o, simple FROM ({rows}) LIMIT -1")
+    # price_span's pieces: the first up to the next UTC midnight (mid), whole days, the last.
+    cut = (
+        f"SELECT id, s, e, here, p, o, simple, min(e, s - s % {D} + {D}) - s AS first,"
+        f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) % {D} + 1 END AS last,"
+        f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) / {D} END AS days"
+        f" FROM ({clipped}) WHERE e > s OR NOT simple LIMIT -1")
+    # A whole day is 24 hours at 24 times the hourly micro-price (nothing to round).
+    priced = (
+        f"SELECT id, s, e, here, p, o,"
+        " simple AS ok,"
+        " (first * 10 + 18) / 36 + days * 24000000 + (last * 10 + 18) / 36 AS h,"
+        " (first * p * 2 + 3600000) / 7200000 + days * 24 * p + (last * p * 2 + 3600000) / 7200000 AS c,"
+        " (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc"
+        f" FROM ({cut}) LIMIT -1")
+    gpus = "CASE WHEN ifnull(u.accelerator, '') != '' AND u.kind = 'compute' THEN u.accelerator_count ELSE 0 END"
+    line = (
+        "printf('%s,%s,"
+        "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,%s,%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s',"
+        f" {_time('s')}, {_time('e')}, u.cluster, u.node, ifnull(u.job_id, ''),"
+        " ifnull(u.attempt, ''), u.user, u.cloud, u.region, ifnull(u.zone, ''), u.instance_type,"
+        " CASE WHEN ifnull(u.accelerator, '') = '' THEN '' ELSE u.accelerator || ':' || u.accelerator_count END,"
+        " CASE WHEN u.spot THEN 'true' ELSE 'false' END, u.kind,"
+        f" {_amount('p')}, {_amount('o')},"
+        " CASE WHEN instr(u.estimate_source, 'estimate') THEN 'true' ELSE 'false' END, u.estimate_source,"
+        f" :currency, {_amount('h')}, {_amount(f'h * {gpus}')}, {_amount('c')}, {_amount('oc')},"
+        f" CASE WHEN oc < c THEN '-' ELSE '' END, {_amount('abs(oc - c)')},"
+        " CASE WHEN here THEN ifnull(u.end_reason, '') ELSE '' END)")
+    quoted = " OR ".join(f"ifnull({n}, '') GLOB :anywhere OR ifnull({n}, '') GLOB :start" for n in _NAMES)
+    ok = f"ok AND CASE WHEN :quote_names THEN NOT ({quoted}) ELSE 1 END"
+    minus = ("(u.node < 0) + ifnull(u.job_id < 0, 0) + ifnull(u.attempt < 0, 0) + (oc < c)")
+    # CROSS JOIN: the numbers stay the outer loop (their id order); each row is read by rowid.
+    # group_concat takes the rows in that order: SQLite keeps a subquery's ORDER BY when it has a
+    # LIMIT, and reads a co-routine's rows as it yields them (tests/test_costs_csv_sql.py checks
+    # windows that SQLite answers from an index; `ORDER BY` inside the aggregate is 3.44+).
+    return (
+        f"SELECT CAST(group_concat(CASE WHEN {ok} THEN {line} ELSE '#' || x.id END, char(10)) AS BLOB),"
+        f" count(*), ifnull(sum({ok}), 0), ifnull(sum(CASE WHEN {ok} THEN {minus} ELSE 0 END), 0)"
+        f" FROM ({priced}) x CROSS JOIN usage_intervals u ON u.id = x.id")
+
+
+def csv_sql(
+    conn: sqlite3.Connection, clause: str, args: list[Any], window: tuple[int, int, int], currency: str,
+    *, quote_names: bool,
+) -> Lines | None:
+    """The CSV lines of the rows `clause` selects, in id order, with `#<id>` for each row SQL
+    leaves to csv_lines; None if the window's end is past what SQL prints (csv_lines does all)."""
+    since_ms, until_ms, now_ms = window
+    limit_ms = min(until_ms, now_ms)
+    if not 0 <= limit_ms < MAX_MS:
+        return None
+    params: dict[str, Any] = {
+        "since": since_ms, "limit": limit_ms, "currency": currency,
+        "quote_names": int(quote_names), "anywhere": _QUOTE_ANYWHERE, "start": _QUOTE_START,
+    }  # fmt: skip
+    # The window clause's own arguments are positional (`?`): name them after the others.
+    parts = clause.split("?")
+    numbered = "".join(p + (f":w{i}" if i < len(args) else "") for i, p in enumerate(parts))
+    params.update({f"w{i}": a for i, a in enumerate(args)})
+    text, rows, printed, minus = conn.execute(_select(numbered), params).fetchone()
+    return Lines(text or b"", rows, printed, minus)
+
+
+def checked(lines: Lines) -> bool:
+    """Whether no name SQL printed as it is needed quoting, proved from the whole text.
+
+    Nothing else SQL prints holds a quote or a CR, or starts a field with "=", "+", "@" or a
+    tab; a name holding a comma or a line break adds one to the counts; so does a name starting
+    with "-" to the minus signs counted in SQL.
+    """
+    text = lines.text
+    return (
+        text.count(b",") == (FIELDS - 1) * lines.printed
+        and text.count(b"\n") == max(lines.rows - 1, 0)
+        and text.count(b",-") == lines.minus
+        and b'"' not in text and b"\r" not in text
+        # "=", "+", "@" or a tab inside a name is fine (and rare): look for it after a comma then.
+        and not any(c in text and b"," + c in text for c in (b"=", b"+", b"@", b"\t"))
+    )
