@@ -125,9 +125,12 @@ def _select(clause: str) -> str:
     # CROSS JOIN: the numbers stay the outer loop (their id order); each row is read by rowid.
     # group_concat takes the rows in that order: SQLite keeps a subquery's ORDER BY when it has a
     # LIMIT, and reads a co-routine's rows as it yields them (tests/test_costs_csv_sql.py checks
-    # windows that SQLite answers from an index; `ORDER BY` inside the aggregate is 3.44+).
+    # windows that SQLite answers from an index). Where SQLite has it (3.44+), the order is also
+    # said inside the aggregate, so it does not rest on the plan.
+    in_order = " ORDER BY x.id" if sqlite3.sqlite_version_info >= (3, 44, 0) else ""
     return (
-        f"SELECT CAST(group_concat(CASE WHEN {ok} THEN {line} ELSE '#' || x.id END, char(10)) AS BLOB),"
+        f"SELECT CAST(group_concat(CASE WHEN {ok} THEN {line} ELSE '#' || x.id END, char(10){in_order})"
+        " AS BLOB),"
         f" count(*), ifnull(sum({ok}), 0), ifnull(sum(CASE WHEN {ok} THEN {minus} ELSE 0 END), 0)"
         f" FROM ({priced}) x CROSS JOIN usage_intervals u ON u.id = x.id")
 
