@@ -80,6 +80,15 @@ def kill_node(pid: int | None, node_dir: Path, *, hard: bool, wait_s: float = 3.
         kill_node(pid, node_dir, hard=True, wait_s=wait_s)
 
 
+def log_tail(node_dir: Path, lines: int = 5) -> str:
+    """The last lines of a node's log, one line (for a warning when the node is found gone)."""
+    try:
+        text = (node_dir / "node.log").read_text(errors="replace")
+    except OSError:
+        return ""
+    return " | ".join(text.strip().splitlines()[-lines:])
+
+
 def read_port(node_dir: Path) -> int | None:
     try:
         return int((node_dir / "port").read_text().strip())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import os
 import random
@@ -21,6 +22,7 @@ from skytui.providers.local.registry import Record, Registry
 # How long terminated instances stay visible in the console view, as clouds do.
 TERMINATED_VISIBLE_S = 3600.0
 # A node recorded but not yet spawned is booting for at most this long.
+log = logging.getLogger(__name__)
 BOOT_GRACE_S = 60.0
 # In a node's directory: "GIVEN DEADLINE" (epoch seconds) once a preemption notice is out.
 NOTICE_FILE = "preemption-notice"
@@ -187,7 +189,10 @@ class LocalCloud(Provider):
             if port and (rec.state != "running" or rec.port != port):
                 self._set(rec, "running", None, port=port)
             return
-        # The process is gone and nobody asked: the VM failed under us.
+        # The process is gone and nobody asked: the VM failed under us. Its own last words go to
+        # the log (the node's folder goes when the launch is abandoned).
+        log.warning("local node %s (pid %s) is gone; its log ends: %s", rec.id, rec.pid,
+                    process.log_tail(node_dir) or "(empty)")
         process.kill_tree_by_marker(rec.id)
         self._set(rec, "terminated", rec.reason or "node-lost")
 
