@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from test_costs_csv_rows import reference_csv
+from test_costs_csv_rows import DAY, NOW, START, reference_csv
 
 from skytui.core.costs.accounting import window_ms
 from skytui.core.costs.csv_sql import FALLBACK, checked, csv_sql
@@ -24,9 +24,6 @@ from skytui.core.costs.model import COMPUTE, DISK, UsageInterval
 from skytui.core.costs.report import CURRENCY
 from skytui.store import Store
 
-DAY = 86400.0
-START = 1_790_000_000.0  # 2026-09-21T13:33:20Z
-NOW = START + 12 * DAY + 0.0005
 # Inside a name, "=", "+", "@", "-" and a tab need no quoting; only at the start.
 PLAIN = ("plain", "a=b", "u@host", "x+y", "n-1", "t\tab", "ünï", "50%off")
 GUARD_PRICE = 49_999.999999  # the largest price SQL prints: a day at it stays below 2**63
