@@ -143,3 +143,20 @@ def test_a_name_that_needs_quoting_is_caught_by_the_check(tmp_path_factory: pyte
                                             split_days=False)
             finally:
                 st.close()
+
+
+def test_times_on_the_edges_of_sqls_range(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Ends before 1970 (past what the one-addition rounding covers), a start at 0, whole
+    seconds (no milliseconds printed) beside fractions of one: the reference's bytes."""
+    base = plain_intervals(10, 11)[:10]
+    edges = [(0.0, 0.7), (0.4, -0.7), (5.0, -3.2), (0.0, DAY + 0.25), (START, START + 60.0),
+             (START + 0.999, START + 61.0), (START + 61.0, START + 61.001), (START - 0.0004, START + 0.0004)]
+    ivs = [*base, *(base[i % 10].replace(id=11 + i, started_at=s, ended_at=e, price_per_hour=2.0)
+                    for i, (s, e) in enumerate(edges))]
+    st = _store(tmp_path_factory, ivs)
+    try:
+        got = b"".join(csv_report(st, since=None, until=None, now=NOW, currency=CURRENCY)).decode()
+        assert got == reference_csv(stored_intervals(st), since=None, until=None, now=NOW, split_days=False)
+        assert "1970-01-01T00:00:00Z,1970-01-01T00:00:00.700Z" in got  # printed by SQL or by Python
+    finally:
+        st.close()

@@ -9,7 +9,10 @@ one value. The arithmetic is `accounting.price_span`'s in integers (micro-units,
 
 The numbers are worked out in subqueries of numbers only (each kept apart by `LIMIT -1`, so
 SQLite computes each value once; passing text columns through a level costs more than the
-arithmetic), then each row's text columns are read once more by rowid for the `printf`.
+arithmetic), then each row's text columns are read once more by rowid for the `printf`. The
+work per row is counted in instructions (docs/performance.md): a `printf` argument costs
+~500, `strftime` ~3,700 and `date()` ~800, so a time is `date()` and integer arithmetic, and
+times and prices are rounded with one IEEE addition each (`round_half_even_small`).
 
 One line per interval: a by-day report, which cuts intervals at UTC midnights, is left to
 `csv_lines` whole (measured: SQL printing the intervals within one day and Python the rest was
@@ -19,7 +22,7 @@ A row this SQL cannot print exactly comes back as the line `#<id>` (a real line 
 digit of its year), and the caller prints it with `csv_lines` in its place:
 
 - values outside the range where the integers stay below 2**63 and the times within the
-  years `date` prints: a start before 1970, a time in the year 10000 or later, a price of
+  years `date` prints: a start or an end before 1970, a time in the year 10000 or later, a price of
   50,000 an hour or more, 100,000 GPUs or more on one node;
 - when `quote_names` is set, a name that `cell` would quote. Testing every name of every row
   costs more than all the rest, so a first query prints names as they are and `checked`
@@ -36,7 +39,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, NamedTuple
 
-from skytui.store.sql_units import round_half_even
+from skytui.store.sql_units import round_half_even_small as rounded
 
 __all__ = ["FALLBACK", "Lines", "checked", "csv_sql"]
 
@@ -70,57 +73,72 @@ def _amount(x: str) -> str:
     return f"{x} / 1000000, {x} % 1000000"
 
 
+# `iso_z`'s text: milliseconds only when they are not zero (the other format takes the
+# milliseconds' argument and prints nothing of it).
+_TIME_MS = "%sT%02d:%02d:%02d.%03dZ"
+_TIME_S = "%sT%02d:%02d:%02d%.0sZ"
+
+
 def _time(ms: str) -> str:
-    """A printf argument for `iso_z` of a time in ms: strftime's `%f` prints the seconds with
-    milliseconds, used only when they are not zero. (The ms pass through a double exactly:
-    SQLite rounds the unixepoch time to whole ms, and the year stays below 10000.)"""
-    return (f"CASE WHEN {ms} % 1000 THEN strftime('%Y-%m-%dT%H:%M:%fZ', {ms} / 1000.0, 'unixepoch')"
-            f" ELSE strftime('%Y-%m-%dT%H:%M:%SZ', {ms} / 1000, 'unixepoch') END")
+    """printf arguments for `_TIME_MS` or `_TIME_S` of a time in ms: `date()` for the day (about a
+    fifth of what `strftime` costs) and integer arithmetic for the time of day."""
+    return (f"date({ms} / 1000, 'unixepoch'), {ms} % {D} / 3600000, {ms} % 3600000 / 60000,"
+            f" {ms} % 60000 / 1000, {ms} % 1000")
 
 
-def _select(clause: str) -> str:
-    # The row's times, prices and whether SQL can print it, by id.
+def _line_format(rest: str) -> str:
+    """The line's format, chosen per row for whether each time has milliseconds."""
+    def fmt(start: str, end: str) -> str:
+        return "'" + start + "," + end + "," + rest + "'"
+
+    return (f"CASE WHEN s % 1000 THEN CASE WHEN e % 1000 THEN {fmt(_TIME_MS, _TIME_MS)}"
+            f" ELSE {fmt(_TIME_MS, _TIME_S)} END"
+            f" ELSE CASE WHEN e % 1000 THEN {fmt(_TIME_S, _TIME_MS)} ELSE {fmt(_TIME_S, _TIME_S)} END END")
+
+
+def _select(clause: str, quote_names: bool) -> str:
+    # The row's times clipped to the window (from its start, to the end or now or the window's
+    # end, as csv_lines clips), its prices, GPUs, and whether SQL can print it, by id.
+    end = rounded("ended_at * 1000")
     rows = (
-        f"SELECT id, {round_half_even('started_at * 1000')} AS rs, {round_half_even('ended_at * 1000')} AS re,"
-        f" {round_half_even('price_per_hour * 1000000')} AS p,"
-        f" {round_half_even('on_demand_price_per_hour * 1000000')} AS o,"
-        f" started_at >= 0 AND started_at < {_MAX_S} AND ifnull(ended_at, 0) < {_MAX_S}"
+        f"SELECT id, max({rounded('started_at * 1000')}, :since) AS s, min(ifnull({end}, :limit), :limit) AS e,"
+        f" ifnull({end} <= :limit, 0) AS here,"
+        f" {rounded('price_per_hour * 1000000')} AS p,"
+        f" {rounded('on_demand_price_per_hour * 1000000')} AS o,"
+        " CASE WHEN ifnull(accelerator, '') != '' AND kind = 'compute' THEN accelerator_count ELSE 0 END AS g,"
+        f" started_at >= 0 AND started_at < {_MAX_S} AND ifnull(ended_at, 0) >= 0 AND ifnull(ended_at, 0) < {_MAX_S}"
         f" AND price_per_hour < {_MAX_PRICE} AND on_demand_price_per_hour < {_MAX_PRICE}"
         f" AND accelerator_count < {_MAX_GPUS} AS simple"
         f" FROM usage_intervals{clause} ORDER BY id LIMIT -1")
-    # The clip of csv_lines: from the window's start, to the end or now or the window's end.
-    clipped = (
-        "SELECT id, max(rs, :since) AS s, CASE WHEN re IS NULL OR re > :limit THEN :limit ELSE re END AS e,"
-        f" ifnull(re <= :limit, 0) AS here, p, o, simple FROM ({rows}) LIMIT -1")
     # price_span's pieces: the first up to the next UTC midnight (mid), whole days, the last.
     cut = (
-        f"SELECT id, s, e, here, p, o, simple, min(e, s - s % {D} + {D}) - s AS first,"
+        f"SELECT id, s, e, here, p, o, g, simple, min(e, s - s % {D} + {D}) - s AS first,"
         f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) % {D} + 1 END AS last,"
         f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) / {D} END AS days"
-        f" FROM ({clipped}) WHERE e > s OR NOT simple LIMIT -1")
+        f" FROM ({rows}) WHERE e > s OR NOT simple LIMIT -1")
     # A whole day is 24 hours at 24 times the hourly micro-price (nothing to round).
     priced = (
-        f"SELECT id, s, e, here, p, o,"
+        f"SELECT id, s, e, here, p, o, g,"
         " simple AS ok,"
         " (first * 10 + 18) / 36 + days * 24000000 + (last * 10 + 18) / 36 AS h,"
         " (first * p * 2 + 3600000) / 7200000 + days * 24 * p + (last * p * 2 + 3600000) / 7200000 AS c,"
         " (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc"
         f" FROM ({cut}) LIMIT -1")
-    gpus = "CASE WHEN ifnull(u.accelerator, '') != '' AND u.kind = 'compute' THEN u.accelerator_count ELSE 0 END"
     line = (
-        "printf('%s,%s,"
-        "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,%s,%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s',"
+        "printf("
+        + _line_format("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,%s,%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s")
+        + ","
         f" {_time('s')}, {_time('e')}, u.cluster, u.node, ifnull(u.job_id, ''),"
         " ifnull(u.attempt, ''), u.user, u.cloud, u.region, ifnull(u.zone, ''), u.instance_type,"
         " CASE WHEN ifnull(u.accelerator, '') = '' THEN '' ELSE u.accelerator || ':' || u.accelerator_count END,"
         " CASE WHEN u.spot THEN 'true' ELSE 'false' END, u.kind,"
         f" {_amount('p')}, {_amount('o')},"
         " CASE WHEN instr(u.estimate_source, 'estimate') THEN 'true' ELSE 'false' END, u.estimate_source,"
-        f" :currency, {_amount('h')}, {_amount(f'h * {gpus}')}, {_amount('c')}, {_amount('oc')},"
+        f" :currency, {_amount('h')}, {_amount('h * g')}, {_amount('c')}, {_amount('oc')},"
         f" CASE WHEN oc < c THEN '-' ELSE '' END, {_amount('abs(oc - c)')},"
         " CASE WHEN here THEN ifnull(u.end_reason, '') ELSE '' END)")
     quoted = " OR ".join(f"ifnull({n}, '') GLOB :anywhere OR ifnull({n}, '') GLOB :start" for n in _NAMES)
-    ok = f"ok AND CASE WHEN :quote_names THEN NOT ({quoted}) ELSE 1 END"
+    ok = f"ok AND NOT ({quoted})" if quote_names else "ok"
     minus = ("(u.node < 0) + ifnull(u.job_id < 0, 0) + ifnull(u.attempt < 0, 0) + (oc < c)")
     # CROSS JOIN: the numbers stay the outer loop (their id order); each row is read by rowid.
     # group_concat takes the rows in that order: SQLite keeps a subquery's ORDER BY when it has a
@@ -147,13 +165,14 @@ def csv_sql(
         return None
     params: dict[str, Any] = {
         "since": since_ms, "limit": limit_ms, "currency": currency,
-        "quote_names": int(quote_names), "anywhere": _QUOTE_ANYWHERE, "start": _QUOTE_START,
-    }  # fmt: skip
+    }
+    if quote_names:
+        params.update(anywhere=_QUOTE_ANYWHERE, start=_QUOTE_START)
     # The window clause's own arguments are positional (`?`): name them after the others.
     parts = clause.split("?")
     numbered = "".join(p + (f":w{i}" if i < len(args) else "") for i, p in enumerate(parts))
     params.update({f"w{i}": a for i, a in enumerate(args)})
-    text, rows, printed, minus = conn.execute(_select(numbered), params).fetchone()
+    text, rows, printed, minus = conn.execute(_select(numbered, quote_names), params).fetchone()
     return Lines(text or b"", rows, printed, minus)
 
 
