@@ -160,3 +160,12 @@ def test_times_on_the_edges_of_sqls_range(tmp_path_factory: pytest.TempPathFacto
         assert "1970-01-01T00:00:00Z,1970-01-01T00:00:00.700Z" in got  # printed by SQL or by Python
     finally:
         st.close()
+
+
+def test_a_currency_with_format_and_quote_characters(store: Store) -> None:
+    """The currency is part of the SQL `printf` format: "%" and "'" in it print as themselves."""
+    odd = "E%d'R"
+    got = b"".join(csv_report(store, since=None, until=None, now=NOW, currency=odd)).decode()
+    expected = reference_csv(stored_intervals(store), since=None, until=None, now=NOW, split_days=False)
+    assert f",{CURRENCY}," in expected
+    assert got == expected.replace(f",{CURRENCY},", f",{odd},")

@@ -17,16 +17,17 @@ def round_half_even(x: str) -> str:
             f" ELSE {t} % 2 END)")
 
 
-# 2**52 as a float: from there up, doubles are spaced 1 apart.
-_TWO_52 = "4503599627370496.0"
+# 1.5 * 2**52 as a float: from 2**52 to 2**53, doubles are spaced exactly 1 apart.
+_MAGIC = "6755399441055744.0"
 
 
 def round_half_even_small(x: str) -> str:
-    """Python's round() of a float in [0, 2**52) as SQL, with `x` evaluated once.
+    """Python's round() of a float in (-2**51, 2**51) as SQL, with `x` evaluated once.
 
-    Adding 2**52 leaves no bits for a fraction, so the IEEE addition itself rounds `x` to an
-    integer, half to even, as round() does; taking 2**52 away again is exact. (Outside that
-    range the result is wrong: callers keep such values off this path.) About a quarter of
-    `round_half_even`'s work, which evaluates `x` five times.
+    `x + 1.5 * 2**52` lands between 2**52 and 2**53, where doubles have no bits for a fraction,
+    so the IEEE addition itself rounds `x` to an integer, half to even, as round() does; taking
+    the constant away again is exact. (Outside that range the result is off by up to one:
+    callers keep such values off this path, or use them only in comparisons far past where
+    they matter.) About a quarter of `round_half_even`'s work, which evaluates `x` five times.
     """
-    return f"CAST({x} + {_TWO_52} - {_TWO_52} AS INTEGER)"
+    return f"CAST({x} + {_MAGIC} - {_MAGIC} AS INTEGER)"

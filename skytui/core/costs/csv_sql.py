@@ -87,35 +87,34 @@ def _time(ms: str) -> str:
 
 
 def _line_format(rest: str) -> str:
-    """The line's format, chosen per row for whether each time has milliseconds."""
+    """The line's format as SQL, chosen per row for whether each time has milliseconds."""
     def fmt(start: str, end: str) -> str:
-        return "'" + start + "," + end + "," + rest + "'"
+        return "'" + f"{start},{end},{rest}".replace("'", "''") + "'"
 
     return (f"CASE WHEN s % 1000 THEN CASE WHEN e % 1000 THEN {fmt(_TIME_MS, _TIME_MS)}"
             f" ELSE {fmt(_TIME_MS, _TIME_S)} END"
             f" ELSE CASE WHEN e % 1000 THEN {fmt(_TIME_S, _TIME_MS)} ELSE {fmt(_TIME_S, _TIME_S)} END END")
 
 
-def _select(clause: str, quote_names: bool) -> str:
+def _select(clause: str, quote_names: bool, currency: str) -> str:
     # The row's times clipped to the window (from its start, to the end or now or the window's
-    # end, as csv_lines clips), its prices, GPUs, and whether SQL can print it, by id.
+    # end, as csv_lines clips), its prices and GPUs, by id. A time past 2**51 ms, where the
+    # rounding is off by one, is far past the window's end: it clips to nothing or to the end.
     end = rounded("ended_at * 1000")
     rows = (
         f"SELECT id, max({rounded('started_at * 1000')}, :since) AS s, min(ifnull({end}, :limit), :limit) AS e,"
-        f" ifnull({end} <= :limit, 0) AS here,"
-        f" {rounded('price_per_hour * 1000000')} AS p,"
+        f" ifnull({end} <= :limit, 0) AS here, {rounded('price_per_hour * 1000000')} AS p,"
         f" {rounded('on_demand_price_per_hour * 1000000')} AS o,"
-        " CASE WHEN ifnull(accelerator, '') != '' AND kind = 'compute' THEN accelerator_count ELSE 0 END AS g,"
-        f" started_at >= 0 AND started_at < {_MAX_S} AND ifnull(ended_at, 0) >= 0 AND ifnull(ended_at, 0) < {_MAX_S}"
-        f" AND price_per_hour < {_MAX_PRICE} AND on_demand_price_per_hour < {_MAX_PRICE}"
-        f" AND accelerator_count < {_MAX_GPUS} AS simple"
+        " CASE WHEN ifnull(accelerator, '') != '' AND kind = 'compute' THEN accelerator_count ELSE 0 END AS g"
         f" FROM usage_intervals{clause} ORDER BY id LIMIT -1")
+    # Whether SQL prints the row exactly, tested on the integers (cheaper than on the columns).
+    simple = f"s >= 0 AND p < {_MAX_PRICE * 1_000_000} AND o < {_MAX_PRICE * 1_000_000} AND g < {_MAX_GPUS}"
     # price_span's pieces: the first up to the next UTC midnight (mid), whole days, the last.
     cut = (
-        f"SELECT id, s, e, here, p, o, g, simple, min(e, s - s % {D} + {D}) - s AS first,"
+        f"SELECT id, s, e, here, p, o, g, {simple} AS simple, min(e, s - s % {D} + {D}) - s AS first,"
         f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) % {D} + 1 END AS last,"
         f" CASE WHEN e <= s - s % {D} + {D} THEN 0 ELSE (e - (s - s % {D} + {D}) - 1) / {D} END AS days"
-        f" FROM ({rows}) WHERE e > s OR NOT simple LIMIT -1")
+        f" FROM ({rows}) WHERE e > s OR NOT ({simple}) LIMIT -1")
     # A whole day is 24 hours at 24 times the hourly micro-price (nothing to round).
     priced = (
         f"SELECT id, s, e, here, p, o, g,"
@@ -126,17 +125,17 @@ def _select(clause: str, quote_names: bool) -> str:
         f" FROM ({cut}) LIMIT -1")
     line = (
         "printf("
-        + _line_format("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,%s,%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s")
-        + ","
-        f" {_time('s')}, {_time('e')}, u.cluster, u.node, ifnull(u.job_id, ''),"
-        " ifnull(u.attempt, ''), u.user, u.cloud, u.region, ifnull(u.zone, ''), u.instance_type,"
-        " CASE WHEN ifnull(u.accelerator, '') = '' THEN '' ELSE u.accelerator || ':' || u.accelerator_count END,"
+        + _line_format("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,"
+                       + currency.replace("%", "%%") + ",%d.%06d,%d.%06d,%d.%06d,%d.%06d,%s%d.%06d,%s")
+        # `%s` prints NULL as nothing: an absent job id, attempt, zone or end reason.
+        + f", {_time('s')}, {_time('e')}, u.cluster, u.node, u.job_id, u.attempt, u.user, u.cloud,"
+        " u.region, u.zone, u.instance_type,"
+        " CASE WHEN u.accelerator != '' THEN u.accelerator || ':' || u.accelerator_count END,"
         " CASE WHEN u.spot THEN 'true' ELSE 'false' END, u.kind,"
         f" {_amount('p')}, {_amount('o')},"
         " CASE WHEN instr(u.estimate_source, 'estimate') THEN 'true' ELSE 'false' END, u.estimate_source,"
-        f" :currency, {_amount('h')}, {_amount('h * g')}, {_amount('c')}, {_amount('oc')},"
-        f" CASE WHEN oc < c THEN '-' ELSE '' END, {_amount('abs(oc - c)')},"
-        " CASE WHEN here THEN ifnull(u.end_reason, '') ELSE '' END)")
+        f" {_amount('h')}, {_amount('h * g')}, {_amount('c')}, {_amount('oc')},"
+        f" CASE WHEN oc < c THEN '-' END, {_amount('abs(oc - c)')}, CASE WHEN here THEN u.end_reason END)")
     quoted = " OR ".join(f"ifnull({n}, '') GLOB :anywhere OR ifnull({n}, '') GLOB :start" for n in _NAMES)
     ok = f"ok AND NOT ({quoted})" if quote_names else "ok"
     minus = ("(u.node < 0) + ifnull(u.job_id < 0, 0) + ifnull(u.attempt < 0, 0) + (oc < c)")
@@ -163,16 +162,14 @@ def csv_sql(
     limit_ms = min(until_ms, now_ms)
     if not 0 <= limit_ms < MAX_MS:
         return None
-    params: dict[str, Any] = {
-        "since": since_ms, "limit": limit_ms, "currency": currency,
-    }
+    params: dict[str, Any] = {"since": since_ms, "limit": limit_ms}
     if quote_names:
         params.update(anywhere=_QUOTE_ANYWHERE, start=_QUOTE_START)
     # The window clause's own arguments are positional (`?`): name them after the others.
     parts = clause.split("?")
     numbered = "".join(p + (f":w{i}" if i < len(args) else "") for i, p in enumerate(parts))
     params.update({f"w{i}": a for i, a in enumerate(args)})
-    text, rows, printed, minus = conn.execute(_select(numbered, quote_names), params).fetchone()
+    text, rows, printed, minus = conn.execute(_select(numbered, quote_names, currency), params).fetchone()
     return Lines(text or b"", rows, printed, minus)
 
 
