@@ -22,6 +22,7 @@ from skytui.core.costs.from_store import intervals as stored_intervals
 from skytui.core.costs.from_store import window_clause
 from skytui.core.costs.model import COMPUTE, DISK, UsageInterval
 from skytui.core.costs.report import CURRENCY
+from skytui.errors import StateError
 from skytui.store import Store
 
 # Inside a name, "=", "+", "@", "-" and a tab need no quoting; only at the start.
@@ -169,3 +170,22 @@ def test_a_currency_with_format_and_quote_characters(store: Store) -> None:
     expected = reference_csv(stored_intervals(store), since=None, until=None, now=NOW, split_days=False)
     assert f",{CURRENCY}," in expected
     assert got == expected.replace(f",{CURRENCY},", f",{odd},")
+
+
+@pytest.mark.parametrize("split_days", [False, True], ids=["by-interval", "by-day"])
+@pytest.mark.parametrize("bad", [
+    {"price_per_hour": -1e-9}, {"on_demand_price_per_hour": -2.0}, {"accelerator_count": -1}, {"kind": "gpu"},
+])  # fmt: skip
+def test_a_row_accounting_cannot_price_refuses_the_export(
+    tmp_path_factory: pytest.TempPathFactory, bad: dict[str, object], split_days: bool
+) -> None:
+    """Tested inside the query that prints the lines (no scan of its own): the same one error."""
+    st = _store(tmp_path_factory, plain_intervals(30, 3)[:30])
+    try:
+        column, value = next(iter(bad.items()))
+        with st.db.transaction() as conn:
+            conn.execute(f"UPDATE usage_intervals SET {column} = ? WHERE id = 17", (value,))
+        with pytest.raises(StateError, match="usage interval 17 has a negative price or an unknown kind"):
+            csv_report(st, since=None, until=None, now=NOW, currency=CURRENCY, split_days=split_days)
+    finally:
+        st.close()

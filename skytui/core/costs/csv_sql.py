@@ -39,6 +39,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, NamedTuple
 
+from skytui.core.costs.from_store import SOUND_ROW
 from skytui.store.sql_units import round_half_even_small as rounded
 
 __all__ = ["FALLBACK", "Lines", "checked", "csv_sql"]
@@ -105,10 +106,11 @@ def _select(clause: str, quote_names: bool, currency: str) -> str:
         f"SELECT id, max({rounded('started_at * 1000')}, :since) AS s, min(ifnull({end}, :limit), :limit) AS e,"
         f" ifnull({end} <= :limit, 0) AS here, {rounded('price_per_hour * 1000000')} AS p,"
         f" {rounded('on_demand_price_per_hour * 1000000')} AS o,"
-        " CASE WHEN ifnull(accelerator, '') != '' AND kind = 'compute' THEN accelerator_count ELSE 0 END AS g"
-        f" FROM usage_intervals{clause} ORDER BY id LIMIT -1")
+        " CASE WHEN ifnull(accelerator, '') != '' AND kind = 'compute' THEN accelerator_count ELSE 0 END AS g,"
+        f" {SOUND_ROW} AS sound FROM usage_intervals{clause} ORDER BY id LIMIT -1")
     # Whether SQL prints the row exactly, tested on the integers (cheaper than on the columns).
-    simple = f"s >= 0 AND p < {_MAX_PRICE * 1_000_000} AND o < {_MAX_PRICE * 1_000_000} AND g < {_MAX_GPUS}"
+    simple = (f"sound AND s >= 0 AND p < {_MAX_PRICE * 1_000_000} AND o < {_MAX_PRICE * 1_000_000}"
+              f" AND g < {_MAX_GPUS}")
     # price_span's pieces: the first up to the next UTC midnight (mid), whole days, the last.
     cut = (
         f"SELECT id, s, e, here, p, o, g, {simple} AS simple, min(e, s - s % {D} + {D}) - s AS first,"

@@ -20,12 +20,13 @@ import gc
 import json
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from skytui.core.costs.accounting import window_ms
 from skytui.core.costs.csv_sql import FALLBACK, checked, csv_sql
 from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, NULL_AS_EMPTY, ROW_FIELDS, csv_lines
-from skytui.core.costs.from_store import check_rows, window_clause
+from skytui.core.costs.from_store import check_ids, check_rows, window_clause
 from skytui.store import Store
 
 # The columns in the order csv_lines reads them; absent job ids and attempts come as "".
@@ -42,20 +43,23 @@ def csv_report(
     """
     conn = store.db.conn
     header = (",".join(ITEM_COLUMNS) + "\n").encode()
-    check_rows(conn, store.db.path, since, until)  # one bad row refuses the whole export, up front
     clause, args = window_clause(since, until)
     window = window_ms(now, since, until)
     # A by-day report cuts intervals at midnights: csv_lines does that one (see csv_sql).
     lines = None if split_days else csv_sql(conn, clause, args, window, currency, quote_names=False)
     if lines is not None and not checked(lines):  # a name needs quoting: test each row's names
         lines = csv_sql(conn, clause, args, window, currency, quote_names=True)
+    # One row that accounting cannot price refuses the whole export, before anything is written.
+    # SQL prints only sound rows (csv_sql), so only the rows left to csv_lines need the check.
     if lines is None:  # by day, or a window SQL cannot print: all rows take the Python path
+        check_rows(conn, store.db.path, since, until)
         text = _python_lines(conn, clause, args, window, currency, split_days).encode()
-    elif lines.text.startswith(FALLBACK) or b"\n" + FALLBACK in lines.text:
-        text = _fill_in(conn, lines.text, window, currency)
+    elif lines.printed < lines.rows:  # some `#<id>` lines: csv_lines prints those rows
+        text = _fill_in(conn, store.db.path, lines.text, window, currency)
     else:
         text = lines.text
-    return [header, text + b"\n"] if text else [header]
+    # The last newline apart: joining it on would copy the whole text once more.
+    return [header, text, b"\n"] if text else [header]
 
 
 def _python_lines(
@@ -74,13 +78,16 @@ def _python_lines(
             gc.enable()
 
 
-def _fill_in(conn: sqlite3.Connection, text: bytes, window: tuple[int, int, int], currency: str) -> bytes:
+def _fill_in(
+    conn: sqlite3.Connection, path: Path, text: bytes, window: tuple[int, int, int], currency: str
+) -> bytes:
     """`text` with each `#<id>` line replaced by that row's lines from csv_lines (maybe none).
 
-    The rows are read in one query and priced in one csv_lines pass (its caches shared).
+    The rows are checked, read in one query and priced in one csv_lines pass (its caches shared).
     """
     lines = text.split(b"\n")
     ids = [int(line[1:]) for line in lines if line.startswith(FALLBACK)]
+    check_ids(conn, path, ids)
     rows = conn.execute(f"SELECT id, {_SELECT} FROM usage_intervals WHERE id IN"
                         " (SELECT value FROM json_each(?)) ORDER BY id", (json.dumps(ids),))
     rows.row_factory = None
