@@ -125,6 +125,7 @@ def _select(clause: str, quote_names: bool, currency: str) -> str:
         " (first * p * 2 + 3600000) / 7200000 + days * 24 * p + (last * p * 2 + 3600000) / 7200000 AS c,"
         " (first * o * 2 + 3600000) / 7200000 + days * 24 * o + (last * o * 2 + 3600000) / 7200000 AS oc"
         f" FROM ({cut}) LIMIT -1")
+    saved = "(CASE WHEN oc < c THEN c - oc ELSE oc - c END)"  # abs() would be a function call
     line = (
         "printf("
         + _line_format("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d.%06d,%d.%06d,%s,%s,"
@@ -137,7 +138,7 @@ def _select(clause: str, quote_names: bool, currency: str) -> str:
         f" {_amount('p')}, {_amount('o')},"
         " CASE WHEN instr(u.estimate_source, 'estimate') THEN 'true' ELSE 'false' END, u.estimate_source,"
         f" {_amount('h')}, {_amount('h * g')}, {_amount('c')}, {_amount('oc')},"
-        f" CASE WHEN oc < c THEN '-' END, {_amount('abs(oc - c)')}, CASE WHEN here THEN u.end_reason END)")
+        f" CASE WHEN oc < c THEN '-' END, {_amount(saved)}, CASE WHEN here THEN u.end_reason END)")
     quoted = " OR ".join(f"ifnull({n}, '') GLOB :anywhere OR ifnull({n}, '') GLOB :start" for n in _NAMES)
     ok = f"ok AND NOT ({quoted})" if quote_names else "ok"
     minus = ("(u.node < 0) + ifnull(u.job_id < 0, 0) + ifnull(u.attempt < 0, 0) + (oc < c)")
@@ -148,7 +149,7 @@ def _select(clause: str, quote_names: bool, currency: str) -> str:
     # said inside the aggregate, so it does not rest on the plan.
     in_order = " ORDER BY x.id" if sqlite3.sqlite_version_info >= (3, 44, 0) else ""
     return (
-        f"SELECT CAST(group_concat(CASE WHEN {ok} THEN {line} ELSE '#' || x.id END, char(10){in_order})"
+        f"SELECT CAST(group_concat(CASE WHEN {ok} THEN {line} ELSE '#' || x.id END, '\n'{in_order})"
         " AS BLOB),"
         f" count(*), ifnull(sum({ok}), 0), ifnull(sum(CASE WHEN {ok} THEN {minus} ELSE 0 END), 0)"
         f" FROM ({priced}) x CROSS JOIN usage_intervals u ON u.id = x.id")
