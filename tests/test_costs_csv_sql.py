@@ -10,11 +10,14 @@ the 2**63 guard, starts before 1970) sit between rows SQL printed. (A by-day rep
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from test_costs_csv_rows import DAY, NOW, START, reference_csv
 
+from skytui.core.costs import export
 from skytui.core.costs.accounting import window_ms
 from skytui.core.costs.csv_sql import FALLBACK, checked, csv_sql
 from skytui.core.costs.export import csv_report
@@ -187,5 +190,64 @@ def test_a_row_accounting_cannot_price_refuses_the_export(
             conn.execute(f"UPDATE usage_intervals SET {column} = ? WHERE id = 17", (value,))
         with pytest.raises(StateError, match="usage interval 17 has a negative price or an unknown kind"):
             csv_report(st, since=None, until=None, now=NOW, currency=CURRENCY, split_days=split_days)
+    finally:
+        st.close()
+
+
+@pytest.fixture
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranges of a few dozen ids, so the test stores are cut into several queries."""
+    monkeypatch.setattr(export, "_RANGE_IDS", 37)
+    monkeypatch.setattr(export, "_QUERIES", 6)
+
+
+@pytest.mark.usefixtures("small_ranges")
+@pytest.mark.parametrize(("since", "until"), WINDOWS)
+def test_ranges_printed_apart_join_into_the_reference(store: Store, since: float | None, until: float | None) -> None:
+    assert len(export._id_ranges(1, 504)) == 6
+    ivs = stored_intervals(store, since=since, until=until)
+    expected = reference_csv(ivs, since=since, until=until, now=NOW, split_days=False)
+    got = b"".join(csv_report(store, since=since, until=until, now=NOW, currency=CURRENCY)).decode()
+    assert got == expected
+
+
+@pytest.mark.usefixtures("small_ranges")
+def test_a_name_to_quote_in_one_range_reprints_that_range(tmp_path_factory: pytest.TempPathFactory) -> None:
+    ivs = plain_intervals(200, 9)
+    ivs[120] = ivs[120].replace(cluster="com,ma", user="-lead")
+    st = _store(tmp_path_factory, ivs)
+    try:
+        got = b"".join(csv_report(st, since=None, until=None, now=NOW, currency=CURRENCY)).decode()
+        assert got == reference_csv(stored_intervals(st), since=None, until=None, now=NOW, split_days=False)
+        assert '"com,ma"' in got
+    finally:
+        st.close()
+
+
+@pytest.mark.usefixtures("small_ranges")
+def test_every_range_reads_the_snapshot_the_export_started_with(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process renames a cluster of the last range while the first is printed: the
+    export shows the rows as they were when it began, whole."""
+    st = _store(tmp_path_factory, plain_intervals(300, 4))
+    expected = b"".join(csv_report(st, since=None, until=None, now=NOW, currency=CURRENCY)).decode()
+    printing = export.csv_sql
+    writes: list[int] = []
+
+    def write_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if not writes:  # during the first range's query: commit from another connection
+            other = sqlite3.connect(st.db.path, timeout=10)
+            with other:
+                writes.append(other.execute("UPDATE usage_intervals SET cluster = 'renamed' WHERE id = 280").rowcount)
+            other.close()
+        return printing(*args, **kwargs)
+
+    monkeypatch.setattr(export, "csv_sql", write_meanwhile)
+    try:
+        got = b"".join(csv_report(st, since=None, until=None, now=NOW, currency=CURRENCY)).decode()
+        assert writes == [1] and got == expected and "renamed" not in got
+        after = b"".join(csv_report(st, since=None, until=None, now=NOW, currency=CURRENCY)).decode()
+        assert "renamed" in after and not st.db.conn.in_transaction
     finally:
         st.close()

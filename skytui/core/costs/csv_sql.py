@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 from skytui.core.costs.from_store import SOUND_ROW
 from skytui.store.sql_units import round_half_even_small as rounded
 
-__all__ = ["FALLBACK", "Lines", "checked", "csv_sql"]
+__all__ = ["FALLBACK", "Lines", "checked", "csv_sql", "prints"]
 
 FALLBACK = b"#"  # a line `#<id>`: the row with this id takes the Python path
 
@@ -155,6 +155,11 @@ def _select(clause: str, quote_names: bool, currency: str) -> str:
         f" FROM ({priced}) x CROSS JOIN usage_intervals u ON u.id = x.id")
 
 
+def prints(window: tuple[int, int, int]) -> bool:
+    """Whether csv_sql prints the window's rows: its end (until or now) within what `date` prints."""
+    return 0 <= min(window[1], window[2]) < MAX_MS
+
+
 def csv_sql(
     conn: sqlite3.Connection, clause: str, args: list[Any], window: tuple[int, int, int], currency: str,
     *, quote_names: bool,
@@ -162,9 +167,9 @@ def csv_sql(
     """The CSV lines of the rows `clause` selects, in id order, with `#<id>` for each row SQL
     leaves to csv_lines; None if the window's end is past what SQL prints (csv_lines does all)."""
     since_ms, until_ms, now_ms = window
-    limit_ms = min(until_ms, now_ms)
-    if not 0 <= limit_ms < MAX_MS:
+    if not prints(window):
         return None
+    limit_ms = min(until_ms, now_ms)
     params: dict[str, Any] = {"since": since_ms, "limit": limit_ms}
     if quote_names:
         params.update(anywhere=_QUOTE_ANYWHERE, start=_QUOTE_START)

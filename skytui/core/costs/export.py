@@ -20,14 +20,20 @@ import gc
 import json
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from skytui.core.costs.accounting import window_ms
-from skytui.core.costs.csv_sql import FALLBACK, checked, csv_sql
+from skytui.core.costs.csv_sql import FALLBACK, Lines, checked, csv_sql, prints
 from skytui.core.costs.formats.csv_items import ITEM_COLUMNS, NULL_AS_EMPTY, ROW_FIELDS, csv_lines
 from skytui.core.costs.from_store import check_ids, check_rows, window_clause
 from skytui.store import Store
+
+# Queries per export and ids per query at least: while one range's text is checked, SQLite
+# prints the next (docs/performance.md).
+_QUERIES = 4
+_RANGE_IDS = 10_000
 
 # The columns in the order csv_lines reads them; absent job ids and attempts come as "".
 _SELECT = ", ".join(f"ifnull({name}, '')" if name in NULL_AS_EMPTY else name for name in ROW_FIELDS)
@@ -42,24 +48,72 @@ def csv_report(
     The store is read, never written.
     """
     conn = store.db.conn
-    header = (",".join(ITEM_COLUMNS) + "\n").encode()
-    clause, args = window_clause(since, until)
     window = window_ms(now, since, until)
     # A by-day report cuts intervals at midnights: csv_lines does that one (see csv_sql).
-    lines = None if split_days else csv_sql(conn, clause, args, window, currency, quote_names=False)
-    if lines is not None and not checked(lines):  # a name needs quoting: test each row's names
-        lines = csv_sql(conn, clause, args, window, currency, quote_names=True)
-    # One row that accounting cannot price refuses the whole export, before anything is written.
-    # SQL prints only sound rows (csv_sql), so only the rows left to csv_lines need the check.
-    if lines is None:  # by day, or a window SQL cannot print: all rows take the Python path
-        check_rows(conn, store.db.path, since, until)
-        text = _python_lines(conn, clause, args, window, currency, split_days).encode()
-    elif lines.printed < lines.rows:  # some `#<id>` lines: csv_lines prints those rows
-        text = _fill_in(conn, store.db.path, lines.text, window, currency)
-    else:
-        text = lines.text
-    # The last newline apart: joining it on would copy the whole text once more.
-    return [header, text, b"\n"] if text else [header]
+    texts = None if split_days or not prints(window) else _sql_texts(store, since, until, window, currency)
+    if texts is None:  # by day, or a window SQL cannot print: all rows take the Python path
+        check_rows(conn, store.db.path, since, until)  # one bad row refuses the whole export
+        clause, args = window_clause(since, until)
+        texts = [_python_lines(conn, clause, args, window, currency, split_days).encode()]
+    out = [(",".join(ITEM_COLUMNS) + "\n").encode()]
+    for text in texts:  # each text's last newline apart: joining it on would copy the text
+        if text:
+            out += [text, b"\n"]
+    return out
+
+
+def _sql_texts(
+    store: Store, since: float | None, until: float | None, window: tuple[int, int, int], currency: str
+) -> list[bytes]:
+    """The selected rows' lines as csv_sql prints them, in id order, a text per range of ids.
+
+    One thread runs the queries, range after range, while this one checks the text of the
+    range before (`checked`, ~10 % of the work, which SQLite's own threads cannot share:
+    two queries at once contend on SQLite's memory lock). All ranges read one snapshot.
+    One row that accounting cannot price refuses the whole export, before anything is
+    written: SQL prints only sound rows, so only the rows it leaves to csv_lines are checked.
+    """
+    conn = store.db.conn
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")  # deferred: a read snapshot for every range
+    try:
+        lo, hi = conn.execute("SELECT ifnull(min(id), 0), ifnull(max(id), 0) + 1 FROM usage_intervals").fetchone()
+
+        def lines(ids: tuple[int, int], quote_names: bool) -> Lines:
+            clause, args = window_clause(since, until, ids)
+            got = csv_sql(conn, clause, args, window, currency, quote_names=quote_names)
+            if got is None:  # prints(window) was checked: cannot happen
+                raise AssertionError("csv_sql refused a window it prints")
+            return got
+
+        done: list[Lines] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-sql") as sql:
+            ranges = _id_ranges(lo, hi)
+            queued = [sql.submit(lines, ids, False) for ids in ranges]
+            try:
+                for ids, future in zip(ranges, queued, strict=True):
+                    got = future.result()
+                    if not checked(got):  # a name needs quoting: that range again, testing each row's names
+                        got = sql.submit(lines, ids, True).result()
+                    done.append(got)
+            except BaseException:
+                for future in queued:  # an error (or ^C): the ranges not yet started are not run
+                    future.cancel()
+                raise
+        # No query runs now: the rows SQL left to csv_lines are read on this thread.
+        return [_fill_in(conn, store.db.path, got.text, window, currency) if got.printed < got.rows
+                else got.text for got in done]
+    finally:
+        if own:
+            conn.execute("COMMIT")
+
+
+def _id_ranges(lo: int, hi: int) -> list[tuple[int, int]]:
+    """[lo, hi) cut into at most _QUERIES ranges of at least _RANGE_IDS ids (one if fewer)."""
+    count = min(_QUERIES, max(1, (hi - lo) // _RANGE_IDS))
+    step = -(-(hi - lo) // count)
+    return [(a, min(a + step, hi)) for a in range(lo, hi, step)] or [(lo, hi)]
 
 
 def _python_lines(
