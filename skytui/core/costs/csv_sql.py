@@ -11,7 +11,7 @@ The numbers are worked out in subqueries of numbers only (each kept apart by `LI
 SQLite computes each value once; passing text columns through a level costs more than the
 arithmetic), then each row's text columns are read once more by rowid for the `printf`. The
 work per row is counted in instructions (docs/performance.md): a `printf` argument costs
-~500, `strftime` ~3,700 and `date()` ~800, so a time is `date()` and integer arithmetic, and
+~400, `strftime` ~3,700 and `date()` ~800, so a time is `date()` and integer arithmetic, and
 times and prices are rounded with one IEEE addition each (`round_half_even_small`).
 
 One line per interval: a by-day report, which cuts intervals at UTC midnights, is left to
@@ -22,8 +22,10 @@ A row this SQL cannot print exactly comes back as the line `#<id>` (a real line 
 digit of its year), and the caller prints it with `csv_lines` in its place:
 
 - values outside the range where the integers stay below 2**63 and the times within the
-  years `date` prints: a start or an end before 1970, a time in the year 10000 or later, a price of
-  50,000 an hour or more, 100,000 GPUs or more on one node;
+  years `date` prints: a start before 1970 that the window does not clip, a price of 50,000
+  an hour or more, 100,000 GPUs or more on one node (a window that ends in the year 10000 or
+  later is left to csv_lines whole);
+- a row accounting cannot price (`from_store.SOUND_ROW`): the caller refuses the export;
 - when `quote_names` is set, a name that `cell` would quote. Testing every name of every row
   costs more than all the rest, so a first query prints names as they are and `checked`
   proves from the whole text that none needed quoting; only if one did, the query runs again
@@ -106,7 +108,7 @@ def _select(clause: str, quote_names: bool, currency: str) -> str:
         f"SELECT id, max({rounded('started_at * 1000')}, :since) AS s, min(ifnull({end}, :limit), :limit) AS e,"
         f" ifnull({end} <= :limit, 0) AS here, {rounded('price_per_hour * 1000000')} AS p,"
         f" {rounded('on_demand_price_per_hour * 1000000')} AS o,"
-        " CASE WHEN ifnull(accelerator, '') != '' AND kind = 'compute' THEN accelerator_count ELSE 0 END AS g,"
+        " CASE WHEN accelerator != '' AND kind = 'compute' THEN accelerator_count ELSE 0 END AS g,"
         f" {SOUND_ROW} AS sound FROM usage_intervals{clause} ORDER BY id LIMIT -1")
     # Whether SQL prints the row exactly, tested on the integers (cheaper than on the columns).
     simple = (f"sound AND s >= 0 AND p < {_MAX_PRICE * 1_000_000} AND o < {_MAX_PRICE * 1_000_000}"
