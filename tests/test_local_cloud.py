@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from skytui.config_model import Config, LocalSettings, ZoneCapacity
 from skytui.core import clusters
 from skytui.core.context import Core, ssh_dir
 from skytui.errors import SkytuiError
+from skytui.providers.local import process
 from skytui.providers.local.provider import LocalCloud
 from skytui.task.spec import Resources, Task
 
@@ -237,3 +239,21 @@ async def test_node_killed_mid_launch_fails_clearly_and_leaves_nothing(
 
     assert all(iv.ended_at is not None for iv in intervals(core.store))
     await core.aclose()
+
+
+def test_a_node_found_gone_says_how_it_ended(tmp_path: Path) -> None:
+    """The warning for a node that went away names its signal or exit code and its log's end."""
+    killed = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    exited = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    for child in (killed, exited):
+        child.wait()
+        process._children[child.pid] = child
+        assert not process.is_alive(child.pid, tmp_path)
+    assert process.how_it_ended(killed.pid) == "killed by SIGKILL"
+    assert process.how_it_ended(exited.pid) == "exited with code 3"
+    assert process.how_it_ended(None) == "" and process.how_it_ended(1) == ""
+    assert process.log_tail(tmp_path / "gone").startswith("(no log: ")
+    (tmp_path / "node.log").write_text("")
+    assert process.log_tail(tmp_path) == "(empty)"
+    (tmp_path / "node.log").write_text("one\ntwo\n")
+    assert process.log_tail(tmp_path) == "one | two"

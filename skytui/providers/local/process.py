@@ -31,6 +31,8 @@ def spawn_node(node_dir: Path, disk_dir: Path, port: int | None) -> int:
 
 # Popen objects of nodes this process started, so they get reaped instead of lingering as zombies.
 _children: dict[int, subprocess.Popen[bytes]] = {}
+# How the reaped ones ended (a negative code: the signal), for the warning of a node found gone.
+_ended: dict[int, int] = {}
 
 
 def is_alive(pid: int | None, node_dir: Path) -> bool:
@@ -40,6 +42,7 @@ def is_alive(pid: int | None, node_dir: Path) -> bool:
     child = _children.get(pid)
     if child is not None and child.poll() is not None:
         _children.pop(pid, None)
+        _ended[pid] = child.returncode
         return False
     try:
         os.kill(pid, 0)
@@ -84,9 +87,22 @@ def log_tail(node_dir: Path, lines: int = 5) -> str:
     """The last lines of a node's log, one line (for a warning when the node is found gone)."""
     try:
         text = (node_dir / "node.log").read_text(errors="replace")
-    except OSError:
+    except OSError as exc:
+        return f"(no log: {exc.strerror})"
+    return " | ".join(text.strip().splitlines()[-lines:]) or "(empty)"
+
+
+def how_it_ended(pid: int | None) -> str:
+    """How a node this process started and reaped ended, in words ("" if not known here)."""
+    code = _ended.get(pid) if pid else None
+    if code is None:
         return ""
-    return " | ".join(text.strip().splitlines()[-lines:])
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 def read_port(node_dir: Path) -> int | None:

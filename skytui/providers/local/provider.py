@@ -191,8 +191,9 @@ class LocalCloud(Provider):
             return
         # The process is gone and nobody asked: the VM failed under us. Its own last words go to
         # the log (the node's folder goes when the launch is abandoned).
-        log.warning("local node %s (pid %s) is gone; its log ends: %s", rec.id, rec.pid,
-                    process.log_tail(node_dir) or "(empty)")
+        log.warning("local node %s (pid %s) is gone%s; its log ends: %s", rec.id, rec.pid,
+                    f" ({ended})" if (ended := process.how_it_ended(rec.pid)) else "",
+                    process.log_tail(node_dir))
         process.kill_tree_by_marker(rec.id)
         self._set(rec, "terminated", rec.reason or "node-lost")
 
