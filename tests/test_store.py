@@ -167,3 +167,37 @@ def test_a_version_1_file_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None
     assert db.execute("SELECT COUNT(*) FROM usage_intervals INDEXED BY usage_still_open"
                       " WHERE ended_at IS NULL").fetchone()[0] == 1
     store.close()
+
+
+def test_a_snapshot_reads_one_state_and_holds_writers_of_this_connection(tmp_path: Path) -> None:
+    """Another process's commit is not seen inside; this connection's other threads wait to write."""
+    import threading
+
+    st = Store(tmp_path / "state.db")
+    other = sqlite3.connect(tmp_path / "state.db", timeout=10)
+    events: list[str] = []
+    try:
+        with st.db.snapshot() as conn:
+            before = conn.execute("SELECT count(*) FROM usage_intervals").fetchone()[0]
+            with other:
+                other.execute("INSERT INTO usage_intervals(cluster, node, user, cloud, region, instance_type,"
+                              " accelerator_count, spot, price_per_hour, on_demand_price_per_hour, started_at,"
+                              " estimate_source, kind) VALUES ('c', 0, 'u', 'local', 'r', 't', 0, 0, 1, 1, 1,"
+                              " 'catalog:local', 'compute')")
+
+            def write() -> None:
+                with st.db.transaction():
+                    events.append("wrote")
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            writer.join(0.3)
+            events.append("snapshot ends")
+            assert conn.execute("SELECT count(*) FROM usage_intervals").fetchone()[0] == before
+        writer.join(10)
+        assert events == ["snapshot ends", "wrote"]
+        assert st.db.conn.execute("SELECT count(*) FROM usage_intervals").fetchone()[0] == before + 1
+        assert not st.db.conn.in_transaction
+    finally:
+        other.close()
+        st.close()

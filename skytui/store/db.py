@@ -192,6 +192,24 @@ class Database:
                     raise self._write_failed(exc) from exc
                 raise
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees one state, whatever others commit meanwhile.
+
+        The connection is this thread's until it ends (other threads' transactions wait), though
+        the queries inside may run on a worker thread. Inside a transaction already, that one is
+        the snapshot.
+        """
+        with self._lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            self.conn.execute("BEGIN")  # deferred: the snapshot is taken at the first read
+            try:
+                yield self.conn
+            finally:
+                self.conn.execute("COMMIT")  # nothing was written: this only ends the read
+
     def _write_failed(self, exc: sqlite3.OperationalError) -> StateError:
         """A write that could not be made (disk full, read-only): nothing changed, say so in one line."""
         if _is_locked(exc):

@@ -73,11 +73,7 @@ def _sql_texts(
     One row that accounting cannot price refuses the whole export, before anything is
     written: SQL prints only sound rows, so only the rows it leaves to csv_lines are checked.
     """
-    conn = store.db.conn
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")  # deferred: a read snapshot for every range
-    try:
+    with store.db.snapshot() as conn:
         lo, hi = conn.execute("SELECT ifnull(min(id), 0), ifnull(max(id), 0) + 1 FROM usage_intervals").fetchone()
 
         def lines(ids: tuple[int, int], quote_names: bool) -> Lines:
@@ -104,9 +100,6 @@ def _sql_texts(
         # No query runs now: the rows SQL left to csv_lines are read on this thread.
         return [_fill_in(conn, store.db.path, got.text, window, currency) if got.printed < got.rows
                 else got.text for got in done]
-    finally:
-        if own:
-            conn.execute("COMMIT")
 
 
 def _id_ranges(lo: int, hi: int) -> list[tuple[int, int]]:
