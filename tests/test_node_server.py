@@ -254,3 +254,19 @@ async def test_dropped_client_hangs_up_its_command(node: RunningNode, pool: SSHP
             f"/proc/{pid}/stat").read_text()
 
     await wait_for(gone, what="the command to be hung up")
+
+
+def test_a_node_signals_only_a_group_its_own_child_still_leads() -> None:
+    """A reaped command's number can come back as another process's group (another node's, on
+    a host whose pids wrap): the node hangs up on it only while its own child leads it."""
+    from skytui.providers.local.node import _leads_our_group
+
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        assert _leads_our_group(child.pid)
+        assert not _leads_our_group(os.getpid())  # not our child
+        assert not _leads_our_group(os.getppid())
+    finally:
+        child.kill()
+        child.wait()
+    assert not _leads_our_group(child.pid)  # reaped: the number is no longer ours

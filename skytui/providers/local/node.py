@@ -110,6 +110,27 @@ def _killpg(pgid: int | None, sig: int) -> None:
             pass
 
 
+def _hang_up(pgid: int | None) -> None:
+    """SIGHUP the group a session's command leads, if its leader is still this node's child.
+
+    Once the leader is reaped its number is free, and on a busy host (pid_max 32,768 wraps)
+    it can come back as someone else's group, another node's included: not ours to signal.
+    """
+    if pgid and _leads_our_group(pgid):
+        _killpg(pgid, signal.SIGHUP)
+
+
+def _leads_our_group(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()  # no /proc (macOS): cannot tell, as before
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[-1].split()  # state, ppid, pgrp, ...
+    return int(fields[1]) == os.getpid() and int(fields[2]) == pid
+
+
 def _take_terminal() -> None:
     """In the child, make the PTY (already on fd 0) the controlling terminal of its new session."""
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
@@ -240,7 +261,7 @@ class NodeSession(asyncssh.SSHServerSession[bytes]):
             return
         if self.finished:
             if self.returncode is None:  # the client left while we were starting
-                _killpg(self.pgid, signal.SIGHUP)
+                _hang_up(self.pgid)
             else:
                 self._release()
             return
@@ -366,7 +387,7 @@ class NodeSession(asyncssh.SSHServerSession[bytes]):
         sig = _signal_number(signal_name)
         if sig is None:
             return
-        target = self.pgid
+        target = self.pgid if self.pgid and _leads_our_group(self.pgid) else None
         if self.master is not None:
             try:
                 target = os.tcgetpgrp(self.master)  # the job in the terminal's foreground
@@ -416,7 +437,7 @@ class NodeSession(asyncssh.SSHServerSession[bytes]):
             return
         if not self.finished and self.returncode is None:
             # The client went away: hang up on the command, as sshd does when a terminal closes.
-            _killpg(self.pgid, signal.SIGHUP)
+            _hang_up(self.pgid)
         self.finished = True
         self._release()
 
