@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from costs_helpers import store_with
 
 from skytui.core.costs.accounting import line_items
 from skytui.core.costs.export import csv_report
@@ -103,13 +104,7 @@ def reference_csv(
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    st = Store(tmp_path_factory.mktemp("odd") / "state.db")
-    cols = [name for name in UsageInterval._fields if name != "id"]
-    with st.db.transaction() as conn:
-        conn.executemany(
-            f"INSERT INTO usage_intervals({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-            [tuple(getattr(iv, k) for k in cols) for iv in odd_intervals(400, 3)],
-        )
+    st = store_with(tmp_path_factory.mktemp("odd") / "state.db", odd_intervals(400, 3))
     yield st
     st.close()
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from costs_helpers import store_with
 from test_costs_csv_rows import DAY, NOW, START, reference_csv
 
 from skytui.core.costs import export
@@ -74,14 +75,7 @@ def plain_intervals(n: int, seed: int) -> list[UsageInterval]:
 
 
 def _store(path_factory: pytest.TempPathFactory, ivs: list[UsageInterval]) -> Store:
-    st = Store(path_factory.mktemp("csvsql") / "state.db")
-    cols = [name for name in UsageInterval._fields if name != "id"]
-    with st.db.transaction() as conn:
-        conn.executemany(
-            f"INSERT INTO usage_intervals({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-            [tuple(getattr(iv, k) for k in cols) for iv in ivs],
-        )
-    return st
+    return store_with(path_factory.mktemp("csvsql") / "state.db", ivs)
 
 
 @pytest.fixture(scope="module")

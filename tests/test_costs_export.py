@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from costs_helpers import store_with
 
 from skytui.core.costs import export
 from skytui.core.costs.from_store import intervals
-from skytui.core.costs.model import UsageInterval
 from skytui.core.costs.report import CURRENCY, build_report, render
 from skytui.core.costs.sample import generate_intervals
 from skytui.errors import StateError
@@ -22,14 +22,7 @@ NOW = START + 61 * 86400
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    st = Store(tmp_path / "state.db")
-    ivs = generate_intervals(300, 7, start=START, days=60)
-    cols = [name for name in UsageInterval._fields if name != "id"]
-    with st.db.transaction() as conn:
-        conn.executemany(
-            f"INSERT INTO usage_intervals({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-            [tuple(getattr(iv, k) for k in cols) for iv in ivs],
-        )
+    st = store_with(tmp_path / "state.db", generate_intervals(300, 7, start=START, days=60))
     yield st
     st.close()
 
